@@ -1,0 +1,57 @@
+"""Alembic environment: migrates the database the app is configured for."""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from sqlmodel import SQLModel
+
+import llm_chat.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alembic import context
+from llm_chat.db import create_db_engine
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = SQLModel.metadata
+
+
+def _database_url() -> str:
+    """The URL given by a caller (tests, CLI) or else the app's configured one."""
+    url = config.attributes.get("database_url") or context.get_x_argument(as_dictionary=True).get(
+        "url"
+    )
+    if url:
+        return url
+    from llm_chat.config import get_settings
+
+    return get_settings().database_url
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL without a database connection."""
+    context.configure(url=_database_url(), target_metadata=target_metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Apply migrations over a live connection."""
+    engine = create_db_engine(_database_url())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,193 @@
+"""initial schema
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-24 00:07:23.493854
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+import sqlmodel
+from sqlalchemy.dialects import mysql
+
+from alembic import op
+
+revision: str = "0001"
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# utf8mb4 so that every character (emoji, CJK extension planes) is stored on MySQL/MariaDB.
+MYSQL_TABLE_OPTIONS = {
+    "mysql_charset": "utf8mb4",
+    "mysql_collate": "utf8mb4_unicode_ci",
+}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "provider",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("base_url", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
+        sa.Column("api_key_encrypted", sa.Text(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("name"),
+        **MYSQL_TABLE_OPTIONS,
+    )
+    op.create_table(
+        "user_account",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column(
+            "password_hash",
+            sqlmodel.sql.sqltypes.AutoString(length=100),
+            nullable=False,
+        ),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        **MYSQL_TABLE_OPTIONS,
+    )
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_user_account_email"), ["email"], unique=True)
+
+    op.create_table(
+        "chat_model",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("provider_id", sa.Integer(), nullable=False),
+        sa.Column("display_name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("model_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "system_prompt",
+            sa.Text()
+            .with_variant(mysql.MEDIUMTEXT(), "mariadb")
+            .with_variant(mysql.MEDIUMTEXT(), "mysql"),
+            nullable=False,
+        ),
+        sa.Column("temperature", sa.Float(), nullable=True),
+        sa.Column("max_tokens", sa.Integer(), nullable=True),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("is_default", sa.Boolean(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["provider_id"], ["provider.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        **MYSQL_TABLE_OPTIONS,
+    )
+    with op.batch_alter_table("chat_model", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_chat_model_provider_id"), ["provider_id"], unique=False
+        )
+
+    op.create_table(
+        "conversation",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("model_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["model_id"], ["chat_model.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id"),
+        **MYSQL_TABLE_OPTIONS,
+    )
+    with op.batch_alter_table("conversation", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_conversation_user_updated", ["user_id", "updated_at"], unique=False
+        )
+
+    op.create_table(
+        "message",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("conversation_id", sa.Integer(), nullable=False),
+        sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column(
+            "content",
+            sa.Text()
+            .with_variant(mysql.MEDIUMTEXT(), "mariadb")
+            .with_variant(mysql.MEDIUMTEXT(), "mysql"),
+            nullable=False,
+        ),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("model_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime()
+            .with_variant(mysql.DATETIME(fsp=6), "mariadb")
+            .with_variant(mysql.DATETIME(fsp=6), "mysql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(["conversation_id"], ["conversation.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["model_id"], ["chat_model.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        **MYSQL_TABLE_OPTIONS,
+    )
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_message_conversation_id_id", ["conversation_id", "id"], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("message", schema=None) as batch_op:
+        batch_op.drop_index("ix_message_conversation_id_id")
+
+    op.drop_table("message")
+    with op.batch_alter_table("conversation", schema=None) as batch_op:
+        batch_op.drop_index("ix_conversation_user_updated")
+
+    op.drop_table("conversation")
+    with op.batch_alter_table("chat_model", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_chat_model_provider_id"))
+
+    op.drop_table("chat_model")
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_user_account_email"))
+
+    op.drop_table("user_account")
+    op.drop_table("provider")

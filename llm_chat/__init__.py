@@ -1,0 +1,1 @@
+"""llm-chat: a self-hosted, multi-user LLM chat application."""

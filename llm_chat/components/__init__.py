@@ -1,0 +1,1 @@
+"""Render functions: they read state vars and wire events, nothing else."""

@@ -1,0 +1,92 @@
+"""Where messages are written: model picker, text box, send and stop."""
+
+# pyright: reportAttributeAccessIssue=false
+# (state vars read on the class are Vars at run time; pyright sees their value types)
+from __future__ import annotations
+
+import reflex as rx
+
+from llm_chat.components.layout import error_callout
+from llm_chat.state.chat import COMPOSER_ID, ChatState
+from llm_chat.state.locale import t
+
+
+def model_picker() -> rx.Component:
+    """The enabled models; re-read from the database whenever it opens."""
+    return rx.cond(
+        ChatState.models.length() > 0,
+        rx.select.root(
+            rx.select.trigger(placeholder=t("chat.model"), variant="soft", id="model-picker"),
+            rx.select.content(
+                rx.foreach(
+                    ChatState.models,
+                    lambda m: rx.select.item(m.name, value=m.id),  # type: ignore[attr-defined]
+                ),
+            ),
+            value=ChatState.selected_model,
+            on_change=ChatState.pick_model,
+            on_open_change=ChatState.refresh_models,
+            size="2",
+        ),
+        rx.text(t("chat.no_models"), size="2", color_scheme="amber", id="no-models"),
+    )
+
+
+def composer() -> rx.Component:
+    """The form at the bottom of the chat."""
+    return rx.box(
+        rx.vstack(
+            error_callout(ChatState.error_key),
+            rx.form(
+                rx.vstack(
+                    rx.text_area(
+                        id=COMPOSER_ID,
+                        name="message",
+                        placeholder=t("chat.placeholder"),
+                        auto_focus=True,
+                        rows="3",
+                        resize="vertical",
+                        width="100%",
+                        size="3",
+                    ),
+                    rx.hstack(
+                        model_picker(),
+                        rx.spacer(),
+                        rx.cond(
+                            ChatState.is_streaming,
+                            rx.button(
+                                rx.icon("square", size=14),
+                                t("chat.stop"),
+                                type="button",
+                                color_scheme="red",
+                                variant="soft",
+                                on_click=ChatState.stop_streaming,
+                                id="stop-button",
+                            ),
+                            rx.button(
+                                rx.icon("send", size=14),
+                                t("chat.send"),
+                                type="submit",
+                                id="send-button",
+                            ),
+                        ),
+                        width="100%",
+                        align="center",
+                    ),
+                    spacing="2",
+                    width="100%",
+                ),
+                on_submit=ChatState.send,
+                reset_on_submit=False,
+                width="100%",
+                id="composer-form",
+            ),
+            width="100%",
+            max_width="48rem",
+            margin_x="auto",
+            spacing="2",
+        ),
+        width="100%",
+        padding="0.75em 1em 1em",
+        border_top=f"1px solid {rx.color('gray', 4)}",
+    )

@@ -1,0 +1,72 @@
+"""Pieces every page shares: language and theme switches, loading screen, cards."""
+
+# pyright: reportAttributeAccessIssue=false
+# (state vars read on the class are Vars at run time; pyright sees their value types)
+from __future__ import annotations
+
+import reflex as rx
+
+from llm_chat.i18n import LANGUAGE_NAMES
+from llm_chat.state.locale import LocaleState, t
+
+
+def language_picker() -> rx.Component:
+    """A small select that switches the UI language."""
+    return rx.select.root(
+        rx.select.trigger(variant="ghost", aria_label=t("app.language")),
+        rx.select.content(
+            *[rx.select.item(name, value=code) for code, name in LANGUAGE_NAMES.items()]
+        ),
+        value=LocaleState.html_lang,
+        on_change=LocaleState.set_language,
+        size="1",
+    )
+
+
+def theme_toggle() -> rx.Component:
+    """Switch between light and dark mode."""
+    return rx.tooltip(
+        rx.color_mode.button(size="1", variant="ghost", aria_label=t("app.toggle_theme")),
+        content=t("app.toggle_theme"),
+    )
+
+
+def page_tools() -> rx.Component:
+    """Language and theme switches, side by side."""
+    return rx.hstack(language_picker(), theme_toggle(), spacing="3", align="center")
+
+
+def loading_screen() -> rx.Component:
+    """Shown until the session is verified, so protected content never flashes."""
+    return rx.center(
+        rx.hstack(rx.spinner(size="3"), rx.text(t("app.loading"), color_scheme="gray")),
+        height="100vh",
+    )
+
+
+def error_callout(key: rx.Var[str] | str) -> rx.Component:
+    """A red callout with the translated error ``key``, hidden when it is empty."""
+    return rx.cond(
+        key != "",
+        rx.callout(
+            LocaleState.strings[key].to(str),
+            icon="triangle_alert",
+            color_scheme="red",
+            role="alert",
+            width="100%",
+            id="error-callout",
+        ),
+    )
+
+
+def centered_card(*children: rx.Component) -> rx.Component:
+    """A card in the middle of the page, with the switches in the corner."""
+    return rx.box(
+        rx.box(page_tools(), position="absolute", top="1em", right="1em"),
+        rx.center(
+            rx.card(rx.vstack(*children, spacing="4", width="100%"), size="4", width="24rem"),
+            min_height="100vh",
+            padding="1em",
+        ),
+        position="relative",
+    )

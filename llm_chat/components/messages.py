@@ -1,0 +1,132 @@
+"""The conversation: finished messages as safe markdown, the streaming reply as plain text."""
+
+# pyright: reportAttributeAccessIssue=false
+# (state vars read on the class are Vars at run time; pyright sees their value types)
+from __future__ import annotations
+
+import reflex as rx
+
+from llm_chat.state.chat import ChatState, MessageItem
+from llm_chat.state.locale import LocaleState, t
+
+
+def _status_note(item: rx.Var[MessageItem]) -> rx.Component | rx.Var:
+    return rx.match(
+        item.status,
+        ("stopped", rx.badge(t("chat.status_stopped"), color_scheme="gray", variant="soft")),
+        (
+            "interrupted",
+            rx.callout(t("chat.status_interrupted"), icon="unplug", color_scheme="amber", size="1"),
+        ),
+        ("streaming", rx.badge(t("chat.status_streaming"), color_scheme="blue", variant="soft")),
+        ("error", rx.fragment()),
+        rx.fragment(),
+    )
+
+
+def _error_note(item: rx.Var[MessageItem]) -> rx.Component:
+    return rx.cond(
+        (item.status == "error") & (item.error != ""),
+        rx.callout(
+            LocaleState.strings[item.error].to(str),
+            icon="circle_alert",
+            color_scheme="red",
+            size="1",
+            class_name="reply-error",
+        ),
+    )
+
+
+def _user_bubble(item: rx.Var[MessageItem]) -> rx.Component:
+    return rx.flex(
+        rx.box(
+            rx.text(item.content, white_space="pre-wrap", size="3"),
+            background=rx.color("accent", 3),
+            padding="0.6em 0.9em",
+            border_radius="var(--radius-4)",
+            max_width="80%",
+            class_name="user-message",
+        ),
+        justify="end",
+        width="100%",
+    )
+
+
+def _assistant_bubble(item: rx.Var[MessageItem]) -> rx.Component:
+    return rx.vstack(
+        rx.cond(
+            item.content != "",
+            rx.box(
+                # use_raw=False: model output must never be rendered as raw HTML (XSS).
+                rx.markdown(item.content, use_raw=False),
+                class_name="assistant-message markdown-body",
+                width="100%",
+            ),
+        ),
+        _status_note(item),
+        _error_note(item),
+        spacing="2",
+        width="100%",
+        align="start",
+    )
+
+
+def message_view(item: rx.Var[MessageItem]) -> rx.Component:
+    """One finished message."""
+    return rx.cond(item.role == "user", _user_bubble(item), _assistant_bubble(item))
+
+
+def streaming_reply() -> rx.Component:
+    """The reply being written: plain pre-wrapped text, cheap to update per batch."""
+    return rx.cond(
+        ChatState.show_streaming,
+        rx.box(
+            rx.cond(
+                ChatState.streaming_text != "",
+                rx.text(
+                    ChatState.streaming_text, white_space="pre-wrap", size="3", id="streaming-text"
+                ),
+                rx.spinner(size="2"),
+            ),
+            width="100%",
+            class_name="assistant-message streaming",
+        ),
+    )
+
+
+def empty_state() -> rx.Component:
+    """Shown in a new chat before the first message."""
+    return rx.center(
+        rx.vstack(
+            rx.icon("message_square_text", size=40, color=rx.color("accent", 9)),
+            rx.heading(t("chat.empty_title"), size="6"),
+            rx.text(t("chat.empty_hint"), color_scheme="gray"),
+            align="center",
+            spacing="3",
+        ),
+        flex="1",
+        width="100%",
+    )
+
+
+def message_list() -> rx.Component:
+    """All messages of the open conversation, newest at the bottom."""
+    return rx.cond(
+        (ChatState.messages.length() > 0) | ChatState.show_streaming,
+        rx.box(
+            rx.vstack(
+                rx.foreach(ChatState.messages, message_view),
+                streaming_reply(),
+                spacing="5",
+                width="100%",
+                max_width="48rem",
+                margin_x="auto",
+                padding="1.5em 1em",
+            ),
+            id="message-scroll",
+            flex="1",
+            width="100%",
+            overflow_y="auto",
+        ),
+        empty_state(),
+    )

@@ -1,0 +1,43 @@
+"""Errors the services raise for the user to read.
+
+Each carries a ``code`` that is also a key of the translation tables (``llm_chat.i18n``),
+so the UI and the API can show it in the reader's language. Details that could leak
+internals (stack traces, provider bodies, SQL) stay in the server log.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """A failure the user caused or can act on; ``code`` names it."""
+
+    code: str = "error.generic"
+
+    def __init__(self, code: str | None = None, detail: str = "") -> None:
+        self.code = code or self.code
+        self.detail = detail
+        super().__init__(f"{self.code}: {detail}" if detail else self.code)
+
+
+class ValidationError(AppError):
+    """Input that cannot be accepted as it is."""
+
+    code = "error.invalid_input"
+
+
+class AuthError(AppError):
+    """Missing, wrong or expired credentials."""
+
+    code = "error.auth_required"
+
+
+class ForbiddenError(AppError):
+    """The signed-in user may not do this."""
+
+    code = "error.forbidden"
+
+
+class NotFoundError(AppError):
+    """No such object, or not the caller's (the two are never told apart)."""
+
+    code = "error.not_found"

@@ -1,0 +1,63 @@
+"""Wiring only: the app, its pages and its start-up work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import reflex as rx
+
+from llm_chat.config import get_settings
+from llm_chat.pages.admin import admin_page
+from llm_chat.pages.auth import login_page, register_page
+from llm_chat.pages.chat import chat_page
+from llm_chat.services.startup import prepare_database
+from llm_chat.state.admin import AdminState
+from llm_chat.state.auth import LoginState
+from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
+from llm_chat.state.locale import LocaleState
+
+logging.getLogger("llm_chat").setLevel(logging.INFO)
+# Refuse to start with an empty, short or well-known secret (raises InsecureSecretError).
+get_settings()
+
+
+async def _on_startup() -> None:
+    await asyncio.to_thread(prepare_database)
+
+
+app = rx.App(
+    head_components=[rx.script(src="/chat.js")],
+)
+app.register_lifespan_task(_on_startup)
+
+app.add_page(
+    chat_page,
+    route="/",
+    title="LLM Chat",
+    on_load=[LocaleState.detect_language, ChatState.load_page],
+)
+app.add_page(
+    chat_page,
+    route=CONVERSATION_ROUTE,
+    title="LLM Chat",
+    on_load=[LocaleState.detect_language, ChatState.load_page],
+)
+app.add_page(
+    login_page,
+    route="/login",
+    title="Sign in · LLM Chat",
+    on_load=[LocaleState.detect_language, LoginState.redirect_if_signed_in],
+)
+app.add_page(
+    register_page,
+    route="/register",
+    title="Create account · LLM Chat",
+    on_load=[LocaleState.detect_language, LoginState.redirect_if_signed_in],
+)
+app.add_page(
+    admin_page,
+    route="/admin",
+    title="Admin · LLM Chat",
+    on_load=[LocaleState.detect_language, AdminState.load_page],
+)

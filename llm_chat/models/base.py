@@ -1,0 +1,26 @@
+"""Column helpers shared by the tables."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# Message bodies: TEXT on SQLite, MEDIUMTEXT (16 MB) on MySQL, where TEXT stops at 64 KB.
+LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, without tzinfo (as stored)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def timestamp_column(*, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    """A non-null timestamp with microseconds on MySQL too."""
+    return sa.Column(
+        sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"),
+        nullable=False,
+        default=utcnow,
+        index=index,
+    )

@@ -1,0 +1,36 @@
+"""User accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, SQLModel
+
+from llm_chat.models.base import timestamp_column, utcnow
+
+
+class Role(StrEnum):
+    """What a user may do."""
+
+    ADMIN = "admin"
+    USER = "user"
+
+
+class User(SQLModel, table=True):
+    """A person who can sign in. ``password_hash`` never leaves the services."""
+
+    __tablename__ = "user_account"  # type: ignore[assignment]
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=255, unique=True, index=True)
+    display_name: str = Field(max_length=100)
+    password_hash: str = Field(max_length=100)
+    role: str = Field(default=Role.USER.value, max_length=16)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the user has the admin role."""
+        return self.role == Role.ADMIN

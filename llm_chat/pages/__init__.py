@@ -1,0 +1,1 @@
+"""Page assembly and guards."""

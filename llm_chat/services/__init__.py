@@ -1,0 +1,1 @@
+"""The application's logic, free of Reflex and HTTP: both doors call these functions."""

@@ -1,0 +1,249 @@
+"""One chat turn: save the question, stream the answer, save the answer however it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from llm_chat.db import session_scope
+from llm_chat.errors import ValidationError
+from llm_chat.models import Message, MessageRole, MessageStatus
+from llm_chat.models.base import utcnow
+from llm_chat.providers import ChatMessage, ModelTarget, classify_provider_error, stream_chat
+from llm_chat.providers.errors import INTERRUPTED
+from llm_chat.services.catalog import resolve_target
+from llm_chat.services.conversations import create_conversation, get_owned, title_from_message
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 100_000
+CHECKPOINT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A started turn: the question is saved, the answer's row waits as ``streaming``."""
+
+    conversation_id: int
+    title: str
+    created_conversation: bool
+    user_message_id: int
+    reply_message_id: int
+    target: ModelTarget
+    history: list[ChatMessage]
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """How a reply ended and what it said."""
+
+    content: str
+    status: MessageStatus
+    error: str | None
+
+
+def validate_message(text: str) -> str:
+    """The message to send, or a ValidationError."""
+    if not text.strip():
+        raise ValidationError("chat.message_empty")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise ValidationError("chat.message_too_long")
+    return text
+
+
+def history_of(*, session: Session, conversation_id: int) -> list[ChatMessage]:
+    """The conversation as the provider should see it: every non-empty message, in order."""
+    rows = session.exec(
+        select(Message.role, Message.content)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(col(Message.id))
+    ).all()
+    return [
+        {"role": role, "content": content}  # type: ignore[typeddict-item]
+        for role, content in rows
+        if content and role in (MessageRole.USER, MessageRole.ASSISTANT)
+    ]
+
+
+def begin_turn(
+    *, session: Session, user_id: int, conversation_id: int | None, model_id: int, text: str
+) -> Turn:
+    """Save the user's message (and the reply's placeholder) before the provider is called.
+
+    Raises:
+        ValidationError: an empty or overlong message.
+        NotFoundError: ``conversation_id`` is not the user's.
+        ProviderError: the model is missing or disabled (nothing is saved).
+    """
+    text = validate_message(text)
+    target = resolve_target(session=session, model_id=model_id)
+    created = conversation_id is None
+    if conversation_id is None:
+        conversation = create_conversation(
+            session=session, user_id=user_id, title=title_from_message(text), model_id=model_id
+        )
+    else:
+        conversation = get_owned(session=session, user_id=user_id, conversation_id=conversation_id)
+    assert conversation.id is not None
+    history = history_of(session=session, conversation_id=conversation.id)
+    question = Message(
+        conversation_id=conversation.id,
+        role=MessageRole.USER.value,
+        content=text,
+        status=MessageStatus.COMPLETE.value,
+    )
+    reply = Message(
+        conversation_id=conversation.id,
+        role=MessageRole.ASSISTANT.value,
+        content="",
+        status=MessageStatus.STREAMING.value,
+        model_id=model_id,
+    )
+    session.add(question)
+    session.flush()
+    session.add(reply)
+    conversation.model_id = model_id
+    conversation.updated_at = utcnow()
+    session.add(conversation)
+    session.flush()
+    assert question.id is not None
+    assert reply.id is not None
+    return Turn(
+        conversation_id=conversation.id,
+        title=conversation.title,
+        created_conversation=created,
+        user_message_id=question.id,
+        reply_message_id=reply.id,
+        target=target,
+        history=[*history, {"role": "user", "content": text}],
+    )
+
+
+def save_reply(
+    *,
+    session: Session,
+    message_id: int,
+    content: str,
+    status: MessageStatus,
+    error: str | None = None,
+) -> None:
+    """Store the reply's text and status (a checkpoint while streaming, or the end)."""
+    message = session.get(Message, message_id)
+    if message is None:  # the conversation was deleted meanwhile
+        return
+    message.content = content
+    message.status = status.value
+    message.error = error
+    message.updated_at = utcnow()
+    session.add(message)
+
+
+async def batch_by_time(
+    source: AsyncIterator[str], interval: float, stop: asyncio.Event
+) -> AsyncIterator[str]:
+    """Join pieces that arrive within ``interval`` seconds; the first goes out at once.
+
+    Ends early when ``stop`` is set. An error of ``source`` is raised after what came
+    before it has been yielded.
+    """
+    loop = asyncio.get_running_loop()
+    iterator = aiter(source)
+    stopped = asyncio.ensure_future(stop.wait())
+    pending: asyncio.Future[str] = asyncio.ensure_future(anext(iterator))
+    buffer: list[str] = []
+    last_flush = -math.inf
+    failure: BaseException | None = None
+    try:
+        while True:
+            timeout = max(0.0, last_flush + interval - loop.time()) if buffer else None
+            done, _ = await asyncio.wait(
+                {pending, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            if stopped in done:
+                break
+            if pending in done:
+                try:
+                    buffer.append(pending.result())
+                except StopAsyncIteration:
+                    break
+                except Exception as exc:  # noqa: BLE001  (re-raised below, after the flush)
+                    failure = exc
+                    break
+                pending = asyncio.ensure_future(anext(iterator))
+            if buffer and loop.time() - last_flush >= interval:
+                yield "".join(buffer)
+                buffer.clear()
+                last_flush = loop.time()
+        if buffer:
+            yield "".join(buffer)
+        if failure is not None:
+            raise failure
+    finally:
+        for future in (pending, stopped):
+            if not future.done():
+                future.cancel()
+        await asyncio.gather(pending, stopped, return_exceptions=True)
+
+
+async def _save(message_id: int, content: str, status: MessageStatus, error: str | None) -> None:
+    def write() -> None:
+        with session_scope() as session:
+            save_reply(
+                session=session, message_id=message_id, content=content, status=status, error=error
+            )
+
+    await asyncio.to_thread(write)
+
+
+async def stream_reply(
+    turn: Turn,
+    *,
+    on_text: Callable[[str], Awaitable[None]],
+    stop: asyncio.Event,
+    batch_seconds: float,
+    provider_timeout: float = 60.0,
+) -> ReplyOutcome:
+    """Stream the reply to ``on_text`` in time batches and save it however it ends.
+
+    Ends as ``complete``, ``stopped`` (``stop`` was set), ``error`` (the provider failed
+    before any text) or ``interrupted`` (it failed midway, or the task was cancelled);
+    the text produced so far is saved in every case.
+    """
+    parts: list[str] = []
+    status, error = MessageStatus.COMPLETE, None
+    source = stream_chat(turn.target, turn.history, provider_timeout=provider_timeout)
+    loop = asyncio.get_running_loop()
+    last_checkpoint = loop.time()
+    try:
+        async for text in batch_by_time(source, batch_seconds, stop):
+            parts.append(text)
+            await on_text(text)
+            if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:
+                last_checkpoint = loop.time()
+                await _save(turn.reply_message_id, "".join(parts), MessageStatus.STREAMING, None)
+        if stop.is_set():
+            status = MessageStatus.STOPPED
+    except asyncio.CancelledError:
+        status, error = MessageStatus.INTERRUPTED, INTERRUPTED
+        raise
+    except Exception as exc:  # noqa: BLE001  (every provider failure ends the turn cleanly)
+        code = classify_provider_error(exc)
+        status = MessageStatus.INTERRUPTED if parts else MessageStatus.ERROR
+        error = INTERRUPTED if parts else code
+        logger.warning(
+            "Reply %s from model %s failed: %s (%s)",
+            turn.reply_message_id,
+            turn.target.model_id,
+            code,
+            type(exc).__name__,
+        )
+    finally:
+        await source.aclose()
+        content = "".join(parts)
+        await asyncio.shield(_save(turn.reply_message_id, content, status, error))
+    return ReplyOutcome(content=content, status=status, error=error)

@@ -1,0 +1,185 @@
+"""Conversations and messages, always scoped to their owner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, delete, select, update
+
+from llm_chat.errors import NotFoundError, ValidationError
+from llm_chat.models import Conversation, Message, MessageStatus
+from llm_chat.models.base import utcnow
+from llm_chat.models.conversation import TITLE_MAX_LENGTH
+
+TITLE_FROM_MESSAGE_CHARS = 50
+# A reply still marked as streaming whose last checkpoint is older than this was cut off
+# by a server stop; live streams checkpoint far more often.
+STALE_STREAM_AFTER = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """A conversation as the sidebar lists it."""
+
+    id: int
+    title: str
+    model_id: int | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A stored message as the chat view shows it."""
+
+    id: int
+    role: str
+    content: str
+    status: str
+    error: str | None
+    model_id: int | None
+    created_at: datetime
+
+
+def title_from_message(text: str) -> str:
+    """A title from the first ~50 characters of a message, cut at a word boundary."""
+    flat = " ".join(text.split())
+    if len(flat) <= TITLE_FROM_MESSAGE_CHARS:
+        return flat
+    cut = flat[:TITLE_FROM_MESSAGE_CHARS]
+    if " " in cut[TITLE_FROM_MESSAGE_CHARS // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def get_owned(*, session: Session, user_id: int, conversation_id: int) -> Conversation:
+    """The conversation if ``user_id`` owns it.
+
+    Raises:
+        NotFoundError: it does not exist or belongs to someone else (not told apart).
+    """
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None or conversation.user_id != user_id:
+        raise NotFoundError("error.conversation_not_found")
+    return conversation
+
+
+def list_conversations(
+    *, session: Session, user_id: int, limit: int = 200, offset: int = 0, search: str = ""
+) -> list[ConversationSummary]:
+    """The user's conversations, newest first."""
+    query = select(Conversation).where(Conversation.user_id == user_id)
+    if search.strip():
+        query = query.where(col(Conversation.title).contains(search.strip()))
+    query = query.order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
+    rows = session.exec(query.offset(offset).limit(limit)).all()
+    return [
+        ConversationSummary(
+            id=c.id or 0, title=c.title, model_id=c.model_id, updated_at=c.updated_at
+        )
+        for c in rows
+    ]
+
+
+def create_conversation(
+    *, session: Session, user_id: int, title: str, model_id: int | None
+) -> Conversation:
+    """A new, empty conversation."""
+    conversation = Conversation(
+        user_id=user_id, title=title[:TITLE_MAX_LENGTH] or "…", model_id=model_id
+    )
+    session.add(conversation)
+    session.flush()
+    return conversation
+
+
+def _view(message: Message, now: datetime) -> MessageView:
+    status = message.status
+    if status == MessageStatus.STREAMING and now - message.updated_at > STALE_STREAM_AFTER:
+        status = MessageStatus.INTERRUPTED
+    return MessageView(
+        id=message.id or 0,
+        role=message.role,
+        content=message.content,
+        status=status,
+        error=message.error,
+        model_id=message.model_id,
+        created_at=message.created_at,
+    )
+
+
+def list_messages(
+    *,
+    session: Session,
+    user_id: int,
+    conversation_id: int,
+    limit: int | None = None,
+    before_id: int | None = None,
+) -> list[MessageView]:
+    """The conversation's messages, oldest first; ``limit`` keeps the latest ones.
+
+    Raises:
+        NotFoundError: not the user's conversation.
+    """
+    get_owned(session=session, user_id=user_id, conversation_id=conversation_id)
+    query = select(Message).where(Message.conversation_id == conversation_id)
+    if before_id is not None:
+        query = query.where(col(Message.id) < before_id)
+    query = query.order_by(col(Message.id).desc())
+    if limit is not None:
+        query = query.limit(limit)
+    now = utcnow()
+    return [_view(m, now) for m in reversed(session.exec(query).all())]
+
+
+def rename_conversation(
+    *, session: Session, user_id: int, conversation_id: int, title: str
+) -> ConversationSummary:
+    """Give the conversation a new title.
+
+    Raises:
+        ValidationError: an empty or overlong title.
+        NotFoundError: not the user's conversation.
+    """
+    title = " ".join(title.split())
+    if not title:
+        raise ValidationError("chat.title_empty")
+    if len(title) > TITLE_MAX_LENGTH:
+        raise ValidationError("chat.title_too_long")
+    conversation = get_owned(session=session, user_id=user_id, conversation_id=conversation_id)
+    conversation.title = title
+    session.add(conversation)
+    return ConversationSummary(
+        id=conversation_id,
+        title=title,
+        model_id=conversation.model_id,
+        updated_at=conversation.updated_at,
+    )
+
+
+def delete_conversation(*, session: Session, user_id: int, conversation_id: int) -> None:
+    """Delete the conversation and its messages.
+
+    Raises:
+        NotFoundError: not the user's conversation.
+    """
+    conversation = get_owned(session=session, user_id=user_id, conversation_id=conversation_id)
+    session.exec(  # type: ignore[call-overload]
+        delete(Message).where(col(Message.conversation_id) == conversation_id)
+    )
+    session.delete(conversation)
+
+
+def mark_stale_replies_interrupted(*, session: Session) -> int:
+    """Mark replies left ``streaming`` by a stopped server as ``interrupted``.
+
+    Returns:
+        How many were marked.
+    """
+    cutoff = utcnow() - STALE_STREAM_AFTER
+    result = session.exec(  # type: ignore[call-overload]
+        update(Message)
+        .where(col(Message.status) == MessageStatus.STREAMING, col(Message.updated_at) < cutoff)
+        .values(status=MessageStatus.INTERRUPTED.value, error="provider.interrupted")
+    )
+    return int(result.rowcount or 0)

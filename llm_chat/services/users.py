@@ -1,0 +1,152 @@
+"""Accounts: registration, sign-in, roles."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, select
+
+from llm_chat.errors import AuthError, NotFoundError, ValidationError
+from llm_chat.models import Role, User
+from llm_chat.security import dummy_password_hash, hash_password, verify_password
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "qwertyui",
+        "qwerty123",
+        "iloveyou",
+        "11111111",
+        "00000000",
+        "abcdefgh",
+        "abc12345",
+        "letmein1",
+        "admin123",
+    }
+)
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """What the rest of the app may know about a user (never the password hash)."""
+
+    id: int
+    email: str
+    display_name: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the user has the admin role."""
+        return self.role == Role.ADMIN
+
+
+def to_info(user: User) -> UserInfo:
+    """The public view of a user row."""
+    assert user.id is not None
+    return UserInfo(id=user.id, email=user.email, display_name=user.display_name, role=user.role)
+
+
+def normalize_email(email: str) -> str:
+    """Trimmed, lower-cased email."""
+    return email.strip().lower()
+
+
+def validate_registration(email: str, password: str, display_name: str) -> tuple[str, str]:
+    """Check registration input; returns the normalized email and display name.
+
+    Raises:
+        ValidationError: with a code saying what is wrong.
+    """
+    email = normalize_email(email)
+    if not EMAIL_PATTERN.match(email) or len(email) > 255:
+        raise ValidationError("auth.invalid_email")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError("auth.password_too_short")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValidationError("auth.password_too_long")
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        raise ValidationError("auth.password_too_weak")
+    if password.lower() == email or password.lower() == email.split("@")[0]:
+        raise ValidationError("auth.password_too_weak")
+    name = " ".join(display_name.split())[:100] or email.split("@")[0][:100]
+    return email, name
+
+
+def register_user(
+    *, session: Session, email: str, password: str, display_name: str = "", role: Role = Role.USER
+) -> UserInfo:
+    """Create an account. Hashes with bcrypt: call it off the event loop.
+
+    Raises:
+        ValidationError: bad input or the email is taken (``auth.email_taken``).
+    """
+    email, name = validate_registration(email, password, display_name)
+    if session.exec(select(User.id).where(User.email == email)).first() is not None:
+        raise ValidationError("auth.email_taken")
+    user = User(email=email, display_name=name, password_hash=hash_password(password), role=role)
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent registration won the race
+        session.rollback()
+        raise ValidationError("auth.email_taken") from exc
+    return to_info(user)
+
+
+def authenticate(*, session: Session, email: str, password: str) -> UserInfo:
+    """The user with these credentials. Slow (bcrypt): call it off the event loop.
+
+    Raises:
+        AuthError: ``auth.bad_credentials`` for an unknown email or a wrong password alike,
+            ``auth.disabled`` for a disabled account.
+    """
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        verify_password(password, dummy_password_hash())
+        raise AuthError("auth.bad_credentials")
+    if not verify_password(password, user.password_hash):
+        raise AuthError("auth.bad_credentials")
+    if not user.is_active:
+        raise AuthError("auth.disabled")
+    return to_info(user)
+
+
+def get_active_user(*, session: Session, user_id: int) -> UserInfo:
+    """The active user with this id.
+
+    Raises:
+        AuthError: no such user, or disabled.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AuthError("error.auth_required")
+    return to_info(user)
+
+
+def set_role(*, session: Session, email: str, role: Role) -> UserInfo:
+    """Give the user with ``email`` a role.
+
+    Raises:
+        NotFoundError: no user has that email.
+    """
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        raise NotFoundError("auth.no_such_user")
+    user.role = role.value
+    session.add(user)
+    return to_info(user)
+
+
+def count_admins(*, session: Session) -> int:
+    """How many admins there are."""
+    return session.exec(select(func.count()).select_from(User).where(User.role == Role.ADMIN)).one()

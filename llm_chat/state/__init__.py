@@ -1,0 +1,1 @@
+"""Reflex state classes: thin, they read input, call a service and set vars."""

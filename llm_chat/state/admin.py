@@ -1,0 +1,177 @@
+"""The admin page: providers and models."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from llm_chat.db import run_in_session
+from llm_chat.errors import AppError, ValidationError
+from llm_chat.providers.presets import PRESETS
+from llm_chat.services import catalog
+from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+
+
+@dataclasses.dataclass
+class ProviderRow:
+    """A provider as listed on the admin page (whether a key is set, never the key)."""
+
+    id: int
+    name: str
+    kind: str
+    base_url: str
+    has_api_key: bool
+    enabled: bool
+
+
+@dataclasses.dataclass
+class ModelRow:
+    """A model as listed on the admin page."""
+
+    id: int
+    provider: str
+    display_name: str
+    model_name: str
+    enabled: bool
+    is_default: bool
+
+
+def _optional_float(raw: str) -> float | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValidationError("admin.invalid_temperature") from exc
+
+
+def _optional_int(raw: str) -> int | None:
+    raw = raw.strip().replace(",", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ValidationError("admin.invalid_max_tokens")
+    return int(raw)
+
+
+class AdminState(AuthState):
+    """Lists and forms of the admin page; every handler re-checks the admin role."""
+
+    # Every provider and every model.
+    providers: list[ProviderRow] = []  # noqa: RUF012
+    models: list[ModelRow] = []  # noqa: RUF012
+    # The kind picked in the add-provider form; fills in its usual base URL.
+    new_provider_kind: str = "openai"
+    # Translation key of the last error or confirmation.
+    error_key: str = ""
+    notice_key: str = ""
+
+    @rx.var
+    def suggested_base_url(self) -> str:
+        """The usual base URL of the picked kind."""
+        preset = PRESETS.get(self.new_provider_kind)
+        return preset.base_url if preset else ""
+
+    async def _require_admin(self) -> bool:
+        user = await self.verified_user()
+        return user is not None and user.is_admin
+
+    async def _reload(self) -> None:
+        self.providers = [
+            ProviderRow(**dataclasses.asdict(p))
+            for p in await run_in_session(catalog.list_providers)
+        ]
+        self.models = [
+            ModelRow(
+                id=m.id,
+                provider=m.provider,
+                display_name=m.display_name,
+                model_name=m.model_name,
+                enabled=m.enabled,
+                is_default=m.is_default,
+            )
+            for m in await run_in_session(catalog.list_models)
+        ]
+
+    @rx.event
+    async def load_page(self):
+        """``on_load``: only admins stay on this page."""
+        user = await self.verified_user()
+        if user is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if not user.is_admin:
+            return rx.redirect(HOME_ROUTE)
+        self.error_key = self.notice_key = ""
+        await self._reload()
+        return None
+
+    @rx.event
+    def pick_kind(self, kind: str) -> None:
+        """Remember the kind picked in the add-provider form."""
+        if kind in PRESETS:
+            self.new_provider_kind = kind
+
+    async def _apply(self, action, /, **kwargs) -> None:
+        if not await self._require_admin():
+            self.error_key = "admin.only_admins"
+            return
+        try:
+            await run_in_session(action, **kwargs)
+        except AppError as exc:
+            self.error_key = exc.code
+            self.notice_key = ""
+            return
+        self.error_key = ""
+        self.notice_key = "admin.saved"
+        await self._reload()
+
+    @rx.event
+    async def add_provider(self, form: dict[str, str]) -> None:
+        """Create a provider from the form."""
+        await self._apply(
+            catalog.create_provider,
+            name=str(form.get("name", "")),
+            kind=self.new_provider_kind,
+            base_url=str(form.get("base_url", "")) or self.suggested_base_url,
+            api_key=str(form.get("api_key", "")),
+        )
+
+    @rx.event
+    async def add_model(self, form: dict[str, str]) -> None:
+        """Create a model from the form."""
+        provider_id = str(form.get("provider_id", ""))
+        if not provider_id.isdigit():
+            self.error_key = "admin.pick_provider"
+            return
+        try:
+            temperature = _optional_float(str(form.get("temperature", "")))
+            max_tokens = _optional_int(str(form.get("max_tokens", "")))
+        except ValidationError as exc:
+            self.error_key = exc.code
+            return
+        await self._apply(
+            catalog.create_model,
+            provider_id=int(provider_id),
+            display_name=str(form.get("display_name", "")),
+            model_name=str(form.get("model_name", "")),
+            system_prompt=str(form.get("system_prompt", "")),
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+
+    @rx.event
+    async def set_model_enabled(self, model_id: int, enabled: bool) -> None:
+        """Enable or disable a model."""
+        await self._apply(catalog.set_model_enabled, model_id=model_id, enabled=enabled)
+
+    @rx.event
+    async def set_provider_enabled(self, provider_id: int, enabled: bool) -> None:
+        """Enable or disable a provider and so all its models."""
+        await self._apply(catalog.update_provider, provider_id=provider_id, enabled=enabled)
+
+    @rx.event
+    async def make_default(self, model_id: int) -> None:
+        """Make a model the default for new conversations."""
+        await self._apply(catalog.set_default_model, model_id=model_id)

@@ -1,0 +1,142 @@
+"""Who is signed in: the token in the browser, verified on every use."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from llm_chat.config import get_settings
+from llm_chat.db import run_in_session
+from llm_chat.errors import AppError, AuthError, ValidationError
+from llm_chat.security import InvalidTokenError, create_token, decode_token
+from llm_chat.services import users
+from llm_chat.services.users import UserInfo
+
+LOGIN_ROUTE = "/login"
+HOME_ROUTE = "/"
+
+
+class AuthState(rx.State):
+    """Base state of every signed-in page."""
+
+    # The signed JWT, kept in localStorage. The browser can change it: it is verified on use.
+    auth_token: str = rx.LocalStorage("", name="llm_chat_token", sync=True)
+    # The verified user's id (backend only, never sent to the browser).
+    _user_id: int = 0
+    # The signed-in user's name, email and role, loaded from the database.
+    user_name: str = ""
+    user_email: str = ""
+    is_admin: bool = False
+    # True once the token was verified for this page, so protected content can render.
+    signed_in: bool = False
+
+    async def verified_user(self) -> UserInfo | None:
+        """The user the token names, if it is valid and the account active; else sign out."""
+        settings = get_settings()
+        try:
+            claims = decode_token(self.auth_token, settings.jwt_secret)
+            user = await run_in_session(users.get_active_user, user_id=claims.user_id)
+        except (InvalidTokenError, AuthError):
+            self._forget_user()
+            return None
+        self._user_id = user.id
+        self.user_name = user.display_name
+        self.user_email = user.email
+        self.is_admin = user.is_admin
+        self.signed_in = True
+        return user
+
+    def _forget_user(self) -> None:
+        self._user_id = 0
+        self.user_name = ""
+        self.user_email = ""
+        self.is_admin = False
+        self.signed_in = False
+
+    def _start_session(self, user: UserInfo) -> None:
+        settings = get_settings()
+        self.auth_token = create_token(user.id, settings.jwt_secret, settings.jwt_ttl_seconds)
+        self._user_id = user.id
+        self.user_name = user.display_name
+        self.user_email = user.email
+        self.is_admin = user.is_admin
+        self.signed_in = True
+
+    @rx.event
+    async def require_user(self):
+        """``on_load`` guard: send visitors without a valid session to sign in."""
+        if await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        return None
+
+    @rx.event
+    def sign_out(self):
+        """Forget the token in this browser and go to sign in."""
+        self.auth_token = ""
+        self._forget_user()
+        return rx.redirect(LOGIN_ROUTE)
+
+
+class LoginState(AuthState):
+    """The sign-in form."""
+
+    # Translation key of the last error, or empty.
+    error_key: str = ""
+    # True while the password is being checked.
+    busy: bool = False
+
+    @rx.event
+    async def redirect_if_signed_in(self):
+        """``on_load`` of the sign-in and register pages."""
+        self.error_key = ""
+        if await self.verified_user() is not None:
+            return rx.redirect(HOME_ROUTE)
+        return None
+
+    @rx.event
+    async def sign_in(self, form: dict[str, str]):
+        """Check the credentials and keep a token in the browser."""
+        self.busy = True
+        yield
+        try:
+            user = await run_in_session(
+                users.authenticate,
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+            )
+        except AppError as exc:
+            self.error_key = exc.code
+            self.busy = False
+            return
+        self.error_key = ""
+        self.busy = False
+        self._start_session(user)
+        yield rx.redirect(HOME_ROUTE)
+
+
+class RegisterState(LoginState):
+    """The registration form."""
+
+    @rx.event
+    async def register(self, form: dict[str, str]):
+        """Create the account and sign in; nothing is created if any check fails."""
+        password = str(form.get("password", ""))
+        if password != str(form.get("password_confirm", "")):
+            self.error_key = "auth.password_mismatch"
+            return
+        self.busy = True
+        yield
+        try:
+            user = await run_in_session(
+                users.register_user,
+                email=str(form.get("email", "")),
+                password=password,
+                display_name=str(form.get("display_name", "")),
+            )
+        except (ValidationError, AppError) as exc:
+            self.error_key = exc.code
+            self.busy = False
+            return
+        self.error_key = ""
+        self.busy = False
+        self._start_session(user)
+        yield rx.redirect(HOME_ROUTE)

@@ -1,0 +1,346 @@
+"""The chat view: sidebar, open conversation, model picker, streaming replies."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+
+import reflex as rx
+
+from llm_chat.config import get_settings
+from llm_chat.db import run_in_session
+from llm_chat.errors import AppError
+from llm_chat.models import MessageRole, MessageStatus
+from llm_chat.providers import ProviderError
+from llm_chat.services import catalog, chat, conversations
+from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+
+logger = logging.getLogger(__name__)
+
+CONVERSATION_ROUTE = "/c/[cid]"
+COMPOSER_ID = "composer"
+SIDEBAR_LIMIT = 200
+# Stop signals of the replies streaming in this process, by browser tab (client token).
+# A tab's events always reach the worker that runs its stream, so a local registry suffices.
+_stop_signals: dict[str, asyncio.Event] = {}
+
+
+@dataclasses.dataclass
+class ConversationItem:
+    """A sidebar entry."""
+
+    id: int
+    title: str
+    model_id: int
+
+
+@dataclasses.dataclass
+class MessageItem:
+    """A finished message on screen; ``error`` is a translation key or empty."""
+
+    id: int
+    role: str
+    content: str
+    status: str
+    error: str
+
+
+@dataclasses.dataclass
+class ModelItem:
+    """A dropdown entry; ``id`` is a string because the select speaks strings."""
+
+    id: str
+    name: str
+
+
+def conversation_path(conversation_id: int) -> str:
+    """The URL of a conversation."""
+    return f"/c/{conversation_id}"
+
+
+def conversation_id_in(path: str) -> str:
+    """The conversation id part of a ``/c/<id>`` path, or empty."""
+    parts = path.strip("/").split("/")
+    return parts[1] if len(parts) == 2 and parts[0] == "c" else ""
+
+
+class ChatState(AuthState):
+    """Everything the chat page shows."""
+
+    # The user's conversations, newest first.
+    conversations: list[ConversationItem] = []  # noqa: RUF012
+    # The open conversation (0: a new chat that has no messages yet).
+    conversation_id: int = 0
+    # Finished messages of the open conversation, oldest first.
+    messages: list[MessageItem] = []  # noqa: RUF012
+    # The reply being written, kept apart from `messages` so each delta carries only it.
+    streaming_text: str = ""
+    # True while this tab waits for or streams a reply.
+    is_streaming: bool = False
+    # The conversation the streaming reply belongs to.
+    streaming_conversation_id: int = 0
+    # Models users may pick now.
+    models: list[ModelItem] = []  # noqa: RUF012
+    # The picked model's id ("" when there is none).
+    selected_model: str = ""
+    # Translation key of an error to show above the composer, or empty.
+    error_key: str = ""
+    # The conversation being renamed or deleted (0: no dialog open).
+    rename_id: int = 0
+    rename_title: str = ""
+    delete_id: int = 0
+    # The text being sent and the reply row being streamed (backend only).
+    _pending_text: str = ""
+    _streaming_reply_id: int = 0
+
+    @rx.var
+    def show_streaming(self) -> bool:
+        """Whether the streaming reply belongs to the open conversation."""
+        return self.is_streaming and self.streaming_conversation_id == self.conversation_id
+
+    async def _refresh_models(self) -> None:
+        options = await run_in_session(catalog.list_enabled_models)
+        self.models = [ModelItem(id=str(o.id), name=o.name) for o in options]
+        ids = {m.id for m in self.models}
+        if self.selected_model not in ids:
+            self.selected_model = self.models[0].id if self.models else ""
+
+    async def _refresh_conversations(self) -> None:
+        rows = await run_in_session(
+            conversations.list_conversations, user_id=self._user_id, limit=SIDEBAR_LIMIT
+        )
+        self.conversations = [
+            ConversationItem(id=c.id, title=c.title, model_id=c.model_id or 0) for c in rows
+        ]
+
+    @rx.event
+    async def load_page(self):
+        """``on_load``: verify the session, then load the sidebar, models and conversation."""
+        if await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        self.error_key = ""
+        self.rename_id = self.delete_id = 0
+        await self._refresh_models()
+        await self._refresh_conversations()
+        raw_id = conversation_id_in(self.router.url.path)
+        if not raw_id:
+            self.conversation_id = 0
+            self.messages = []
+            return None
+        conversation_id = int(raw_id) if raw_id.isdigit() else -1
+        try:
+            views = await run_in_session(
+                conversations.list_messages, user_id=self._user_id, conversation_id=conversation_id
+            )
+        except AppError as exc:
+            self.conversation_id = 0
+            self.messages = []
+            self.error_key = exc.code
+            return None
+        self.conversation_id = conversation_id
+        self.messages = [
+            MessageItem(
+                id=v.id, role=v.role, content=v.content, status=v.status, error=v.error or ""
+            )
+            for v in views
+            if not (v.id == self._streaming_reply_id and self.is_streaming)
+        ]
+        remembered = next(
+            (str(c.model_id) for c in self.conversations if c.id == conversation_id), ""
+        )
+        if remembered in {m.id for m in self.models}:
+            self.selected_model = remembered
+        return None
+
+    @rx.event
+    async def refresh_models(self, is_open: bool = True) -> None:
+        """Re-read the enabled models when the dropdown opens."""
+        if is_open and await self.verified_user() is not None:
+            await self._refresh_models()
+
+    @rx.event
+    def pick_model(self, model_id: str) -> None:
+        """Use ``model_id`` for the next message of this conversation."""
+        if model_id in {m.id for m in self.models}:
+            self.selected_model = model_id
+
+    @rx.event
+    async def send(self, form: dict[str, str]):
+        """Show the question and start the reply; the text stays if it cannot be sent."""
+        text = str(form.get("message", ""))
+        if self.is_streaming:
+            self.error_key = "chat.busy"
+            return None
+        try:
+            chat.validate_message(text)
+        except AppError as exc:
+            self.error_key = exc.code
+            return None
+        if await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if not self.selected_model:
+            await self._refresh_models()
+            if not self.selected_model:
+                self.error_key = "chat.no_models"
+                return None
+        self.error_key = ""
+        self._pending_text = text
+        self.is_streaming = True
+        self.streaming_text = ""
+        self.streaming_conversation_id = self.conversation_id
+        self.messages.append(
+            MessageItem(
+                id=0,
+                role=MessageRole.USER.value,
+                content=text,
+                status=MessageStatus.COMPLETE.value,
+                error="",
+            )
+        )
+        return [rx.set_value(COMPOSER_ID, ""), ChatState.stream_reply]
+
+    @rx.event(background=True)
+    async def stream_reply(self):
+        """Save the question, stream the reply in time batches, save the reply."""
+        settings = get_settings()
+        tab = self.router.session.client_token
+        stop = asyncio.Event()
+        _stop_signals[tab] = stop
+        try:
+            async with self:
+                user_id = self._user_id
+                conversation_id = self.conversation_id or None
+                model_id = int(self.selected_model or 0)
+                text = self._pending_text
+            try:
+                turn = await run_in_session(
+                    chat.begin_turn,
+                    user_id=user_id,
+                    conversation_id=conversation_id,
+                    model_id=model_id,
+                    text=text,
+                )
+            except (AppError, ProviderError) as exc:
+                async with self:
+                    self.is_streaming = False
+                    self.error_key = exc.code
+                    if self.messages and self.messages[-1].id == 0:
+                        self.messages.pop()
+                    await self._refresh_models()
+                yield rx.set_value(COMPOSER_ID, text)
+                return
+            async with self:
+                self._pending_text = ""
+                self._streaming_reply_id = turn.reply_message_id
+                self.streaming_conversation_id = turn.conversation_id
+                if self.conversation_id in (0, turn.conversation_id):
+                    self.conversation_id = turn.conversation_id
+                self._bump_conversation(turn.conversation_id, turn.title, model_id)
+            if turn.created_conversation:
+                path = json.dumps(conversation_path(turn.conversation_id))
+                yield rx.call_script(
+                    f"window.history.replaceState(window.history.state, '', {path})"
+                )
+
+            async def show(piece: str) -> None:
+                async with self:
+                    self.streaming_text += piece
+
+            outcome = await chat.stream_reply(
+                turn,
+                on_text=show,
+                stop=stop,
+                batch_seconds=settings.stream_batch_seconds,
+                provider_timeout=settings.provider_timeout_seconds,
+            )
+            async with self:
+                if self.conversation_id == turn.conversation_id:
+                    self.messages.append(
+                        MessageItem(
+                            id=turn.reply_message_id,
+                            role=MessageRole.ASSISTANT.value,
+                            content=outcome.content,
+                            status=outcome.status.value,
+                            error=outcome.error or "",
+                        )
+                    )
+                self.streaming_text = ""
+                self.is_streaming = False
+                self._streaming_reply_id = 0
+        finally:
+            if _stop_signals.get(tab) is stop:
+                del _stop_signals[tab]
+
+    def _bump_conversation(self, conversation_id: int, title: str, model_id: int) -> None:
+        rest = [c for c in self.conversations if c.id != conversation_id]
+        self.conversations = [ConversationItem(conversation_id, title, model_id), *rest]
+
+    @rx.event
+    def stop_streaming(self) -> None:
+        """End the reply now; what was written so far is kept as ``stopped``."""
+        signal = _stop_signals.get(self.router.session.client_token)
+        if signal is not None:
+            signal.set()
+
+    @rx.event
+    def open_rename(self, conversation_id: int, title: str) -> None:
+        """Open the rename dialog."""
+        self.rename_id = conversation_id
+        self.rename_title = title
+        self.error_key = ""
+
+    @rx.event
+    def open_delete(self, conversation_id: int) -> None:
+        """Open the delete confirmation."""
+        self.delete_id = conversation_id
+        self.error_key = ""
+
+    @rx.event
+    def close_dialogs(self, _open: bool = False) -> None:
+        """Close the rename and delete dialogs."""
+        self.rename_id = self.delete_id = 0
+
+    @rx.event
+    async def save_rename(self, form: dict[str, str]):
+        """Rename the conversation the dialog is for."""
+        if await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        try:
+            summary = await run_in_session(
+                conversations.rename_conversation,
+                user_id=self._user_id,
+                conversation_id=self.rename_id,
+                title=str(form.get("title", "")),
+            )
+        except AppError as exc:
+            self.error_key = exc.code
+            return None
+        self.conversations = [
+            dataclasses.replace(c, title=summary.title) if c.id == summary.id else c
+            for c in self.conversations
+        ]
+        self.rename_id = 0
+        return None
+
+    @rx.event
+    async def confirm_delete(self):
+        """Delete the conversation the dialog is for."""
+        if await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        target = self.delete_id
+        self.delete_id = 0
+        try:
+            await run_in_session(
+                conversations.delete_conversation, user_id=self._user_id, conversation_id=target
+            )
+        except AppError as exc:
+            self.error_key = exc.code
+            return None
+        self.conversations = [c for c in self.conversations if c.id != target]
+        if target == self.conversation_id:
+            self.conversation_id = 0
+            self.messages = []
+            return rx.redirect(HOME_ROUTE)
+        return None
