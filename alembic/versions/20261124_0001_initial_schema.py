@@ -174,20 +174,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("message", schema=None) as batch_op:
-        batch_op.drop_index("ix_message_conversation_id_id")
-
-    op.drop_table("message")
-    with op.batch_alter_table("conversation", schema=None) as batch_op:
-        batch_op.drop_index("ix_conversation_user_updated")
-
-    op.drop_table("conversation")
-    with op.batch_alter_table("chat_model", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_chat_model_provider_id"))
-
-    op.drop_table("chat_model")
-    with op.batch_alter_table("user_account", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_user_account_email"))
-
-    op.drop_table("user_account")
-    op.drop_table("provider")
+    # Dropping a table drops its indexes; MySQL refuses to drop an index a foreign key uses.
+    for table in ("message", "conversation", "chat_model", "user_account", "provider"):
+        op.drop_table(table)

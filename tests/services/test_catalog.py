@@ -1,0 +1,124 @@
+"""Providers and models: encryption at rest, what users may pick, seeding from the env."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from llm_chat.db import session_scope
+from llm_chat.errors import ValidationError
+from llm_chat.models import Provider
+from llm_chat.providers import ProviderError
+from llm_chat.services import catalog
+
+
+def _provider(name: str = "Local", api_key: str = "sk-secret-1") -> int:
+    with session_scope() as session:
+        return catalog.create_provider(
+            session=session,
+            name=name,
+            kind="ollama",
+            base_url="http://127.0.0.1:11434/v1/",
+            api_key=api_key,
+        ).id
+
+
+def test_api_key_is_encrypted_at_rest_and_decrypted_for_calls(app_db: Engine) -> None:
+    provider_id = _provider(api_key="sk-secret-1")
+    with session_scope() as session:
+        row = session.get(Provider, provider_id)
+        assert row is not None
+        assert row.api_key_encrypted
+        assert "sk-secret-1" not in row.api_key_encrypted
+        assert row.base_url == "http://127.0.0.1:11434/v1"
+        info = catalog.list_providers(session=session)[0]
+        assert info.has_api_key
+        assert "sk-secret-1" not in repr(info)
+        model = catalog.create_model(
+            session=session, provider_id=provider_id, display_name="Llama", model_name="llama3"
+        )
+        target = catalog.resolve_target(session=session, model_id=model.id)
+    assert target.api_key == "sk-secret-1"
+    assert "sk-secret-1" not in repr(target)
+
+
+def test_only_enabled_models_of_enabled_providers_are_offered(app_db: Engine) -> None:
+    first, second = _provider("One"), _provider("Two")
+    with session_scope() as session:
+        a = catalog.create_model(
+            session=session, provider_id=first, display_name="A", model_name="a"
+        )
+        b = catalog.create_model(
+            session=session, provider_id=first, display_name="B", model_name="b"
+        )
+        catalog.create_model(session=session, provider_id=second, display_name="C", model_name="c")
+        catalog.set_model_enabled(session=session, model_id=b.id, enabled=False)
+        catalog.update_provider(session=session, provider_id=second, enabled=False)
+    with session_scope() as session:
+        offered = catalog.list_enabled_models(session=session)
+        assert [m.name for m in offered] == ["A"]
+        assert offered[0].is_default  # the first model becomes the default
+        with pytest.raises(ProviderError) as caught:
+            catalog.resolve_target(session=session, model_id=b.id)
+    assert caught.value.code == "provider.model_unavailable"
+    assert a.is_default
+
+
+def test_default_model_moves(app_db: Engine) -> None:
+    provider_id = _provider()
+    with session_scope() as session:
+        catalog.create_model(
+            session=session, provider_id=provider_id, display_name="A", model_name="a"
+        )
+        b = catalog.create_model(
+            session=session, provider_id=provider_id, display_name="B", model_name="b"
+        )
+        catalog.set_default_model(session=session, model_id=b.id)
+    with session_scope() as session:
+        offered = catalog.list_enabled_models(session=session)
+    assert [(m.name, m.is_default) for m in offered] == [("B", True), ("A", False)]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "code"),
+    [
+        ("base_url", "ftp://example.com", "admin.invalid_base_url"),
+        ("base_url", "not a url", "admin.invalid_base_url"),
+        ("name", "   ", "admin.invalid_provider_name"),
+        ("kind", "nonsense", "admin.invalid_provider_kind"),
+    ],
+)
+def test_bad_provider_input(app_db: Engine, field: str, value: str, code: str) -> None:
+    fields = {"name": "P", "kind": "custom", "base_url": "https://api.example.com/v1"}
+    fields[field] = value
+    with pytest.raises(ValidationError) as caught, session_scope() as session:
+        catalog.create_provider(
+            session=session,
+            name=fields["name"],
+            kind=fields["kind"],
+            base_url=fields["base_url"],
+            api_key="",
+        )
+    assert caught.value.code == code
+
+
+def test_duplicate_provider_name_is_refused(app_db: Engine) -> None:
+    _provider("Same")
+    with pytest.raises(ValidationError) as caught:
+        _provider("Same")
+    assert caught.value.code == "admin.provider_name_taken"
+
+
+def test_seed_from_environment_is_idempotent(app_db: Engine) -> None:
+    environ = {"OPENAI_API_KEY": "sk-openai", "DEEPSEEK_API_KEY": "sk-deepseek"}
+    with session_scope() as session:
+        created = catalog.seed_from_environment(session=session, environ=environ)
+    with session_scope() as session:
+        again = catalog.seed_from_environment(session=session, environ=environ)
+        names = sorted(m.name for m in catalog.list_enabled_models(session=session))
+        kinds = sorted(p.kind for p in session.exec(select(Provider)))
+    assert sorted(created) == ["DeepSeek", "OpenAI"]
+    assert again == []
+    assert kinds == ["deepseek", "openai"]
+    assert names == ["deepseek-chat", "deepseek-reasoner", "gpt-4o", "gpt-4o-mini"]

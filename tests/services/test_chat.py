@@ -1,0 +1,225 @@
+"""One chat turn against the loopback provider, through the real openai SDK."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from llm_chat.db import session_scope
+from llm_chat.errors import ValidationError
+from llm_chat.models import Message, MessageStatus
+from llm_chat.providers import ProviderError
+from llm_chat.services import catalog, chat, conversations
+from tests.fake_provider import FakeProvider, ReplySpec
+from tests.support.factories import make_model, make_user
+
+
+def _begin(user_id: int, model_id: int, text: str, conversation_id: int | None = None) -> chat.Turn:
+    with session_scope() as session:
+        return chat.begin_turn(
+            session=session,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            model_id=model_id,
+            text=text,
+        )
+
+
+def _stored(message_id: int) -> Message:
+    with session_scope() as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message
+
+
+async def _run(
+    turn: chat.Turn, stop: asyncio.Event | None = None
+) -> tuple[chat.ReplyOutcome, list[str]]:
+    batches: list[str] = []
+
+    async def collect(text: str) -> None:
+        batches.append(text)
+
+    outcome = await chat.stream_reply(
+        turn, on_text=collect, stop=stop or asyncio.Event(), batch_seconds=0.04
+    )
+    return outcome, batches
+
+
+async def test_question_is_saved_before_the_provider_answers(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url, system_prompt="You answer tersely.")
+    provider.enqueue(ReplySpec(text="Hello back to you", first_token_delay=0.3))
+    turn = _begin(user.id, model_id, "Hello?")
+    assert _stored(turn.user_message_id).content == "Hello?"
+    assert _stored(turn.reply_message_id).status == MessageStatus.STREAMING
+    outcome, batches = await _run(turn)
+    assert outcome.status == MessageStatus.COMPLETE
+    assert "".join(batches) == "Hello back to you" == outcome.content
+    reply = _stored(turn.reply_message_id)
+    assert (reply.content, reply.status, reply.error) == ("Hello back to you", "complete", None)
+    sent = provider.last_request
+    assert sent is not None
+    assert sent.messages == [
+        {"role": "system", "content": "You answer tersely."},
+        {"role": "user", "content": "Hello?"},
+    ]
+    assert sent.headers["authorization"] == "Bearer sk-test"
+
+
+async def test_next_turn_sends_the_full_history_to_a_switched_model(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    first_model = make_model(provider.base_url, "model-one")
+    second_model = make_model(provider.base_url, "model-two")
+    provider.enqueue(ReplySpec(text="One."), ReplySpec(text="Two."))
+    turn = _begin(user.id, first_model, "Question 1")
+    await _run(turn)
+    turn2 = _begin(user.id, second_model, "Question 2", turn.conversation_id)
+    await _run(turn2)
+    last = provider.last_request
+    assert last is not None
+    assert last.model == "model-two"
+    assert last.messages == [
+        {"role": "user", "content": "Question 1"},
+        {"role": "assistant", "content": "One."},
+        {"role": "user", "content": "Question 2"},
+    ]
+    with session_scope() as session:
+        listed = conversations.list_conversations(session=session, user_id=user.id)
+    assert listed[0].model_id == second_model
+
+
+async def test_stop_keeps_the_partial_reply(app_db: Engine, provider: FakeProvider) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(token_count=200, delay=0.01))
+    turn = _begin(user.id, model_id, "Long answer please")
+    stop = asyncio.Event()
+    batches: list[str] = []
+
+    async def collect(text: str) -> None:
+        batches.append(text)
+        if sum(len(b) for b in batches) >= 50:
+            stop.set()
+
+    outcome = await chat.stream_reply(turn, on_text=collect, stop=stop, batch_seconds=0.04)
+    assert outcome.status == MessageStatus.STOPPED
+    assert outcome.content == "".join(batches)
+    assert 50 <= len(outcome.content) < 200 * 5
+    reply = _stored(turn.reply_message_id)
+    assert (reply.status, reply.content) == ("stopped", outcome.content)
+    record = provider.wait_for_requests(1, timeout=5)[0]
+    assert record.client_disconnected
+    assert not record.completed
+
+
+async def test_dropped_stream_is_saved_as_interrupted_and_the_chat_goes_on(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(tokens=["Par", "tial", " rep", "ly", "!", " never"], drop_after=5))
+    turn = _begin(user.id, model_id, "Tell me")
+    outcome, _ = await _run(turn)
+    assert outcome.status == MessageStatus.INTERRUPTED
+    assert outcome.content == "Partial reply!"
+    assert outcome.error == "provider.interrupted"
+    reply = _stored(turn.reply_message_id)
+    assert (reply.status, reply.content) == ("interrupted", "Partial reply!")
+    provider.enqueue(ReplySpec(text="Recovered."))
+    turn2 = _begin(user.id, model_id, "Again", turn.conversation_id)
+    outcome2, _ = await _run(turn2)
+    assert outcome2.status == MessageStatus.COMPLETE
+    last = provider.last_request
+    assert last is not None
+    assert last.messages[-2:] == [
+        {"role": "assistant", "content": "Partial reply!"},
+        {"role": "user", "content": "Again"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "code"),
+    [
+        (ReplySpec(status=429, error_message="slow down"), "provider.rate_limited"),
+        (ReplySpec(status=401, error_message="bad key"), "provider.auth"),
+        (ReplySpec(status=404, error_message="no such model"), "provider.model_not_found"),
+        (ReplySpec(status=500, error_message="boom"), "provider.server_error"),
+        (ReplySpec(status=400, error_message="too long"), "provider.bad_request"),
+    ],
+)
+async def test_provider_errors_become_clear_codes(
+    sqlite_db: Engine, provider: FakeProvider, spec: ReplySpec, code: str
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(spec, spec)  # the client retries once
+    turn = _begin(user.id, model_id, "Hi")
+    outcome, batches = await _run(turn)
+    assert (outcome.status, outcome.error, batches) == (MessageStatus.ERROR, code, [])
+    reply = _stored(turn.reply_message_id)
+    assert (reply.status, reply.error) == ("error", code)
+    assert "Traceback" not in (reply.content or "")
+
+
+async def test_unreachable_provider(sqlite_db: Engine) -> None:
+    user = make_user()
+    model_id = make_model("http://127.0.0.1:9/v1")  # nothing listens on the discard port
+    outcome, _ = await _run(_begin(user.id, model_id, "Hi"))
+    assert (outcome.status, outcome.error) == (MessageStatus.ERROR, "provider.unreachable")
+
+
+def test_disabled_model_refuses_before_anything_is_saved(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    with session_scope() as session:
+        catalog.set_model_enabled(session=session, model_id=model_id, enabled=False)
+    with pytest.raises(ProviderError) as caught:
+        _begin(user.id, model_id, "Hi")
+    assert caught.value.code == "provider.model_unavailable"
+    with session_scope() as session:
+        assert conversations.list_conversations(session=session, user_id=user.id) == []
+    with pytest.raises(ValidationError):
+        _begin(user.id, model_id, "   ")
+
+
+async def test_batches_join_tokens_by_time_and_send_the_first_at_once() -> None:
+    async def tokens() -> object:
+        for index in range(30):
+            yield f"t{index} "
+            await asyncio.sleep(0.005)
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    arrivals: list[tuple[float, str]] = []
+    async for batch in chat.batch_by_time(tokens(), 0.05, asyncio.Event()):  # type: ignore[arg-type]
+        arrivals.append((loop.time() - start, batch))
+    assert "".join(b for _, b in arrivals) == "".join(f"t{i} " for i in range(30))
+    assert arrivals[0][1] == "t0 "
+    assert arrivals[0][0] < 0.03
+    assert 2 <= len(arrivals) < 15
+
+
+async def test_batches_flush_what_came_before_an_error() -> None:
+    async def failing() -> object:
+        yield "a"
+        yield "b"
+        raise RuntimeError("gone")
+
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for batch in chat.batch_by_time(failing(), 0.05, asyncio.Event()):  # type: ignore[arg-type]
+            seen.append(batch)
+
+    with pytest.raises(RuntimeError, match="gone"):
+        await consume()
+    assert "".join(seen) == "ab"

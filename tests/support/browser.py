@@ -1,0 +1,54 @@
+"""Playwright helpers: Debian's Chromium, screenshots, and a recorder of websocket frames."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, Playwright, WebSocket
+
+from llm_chat.config import PROJECT_ROOT
+
+#: Screenshots and the app log of the browser tests (git-ignored).
+OUTPUT_DIR = PROJECT_ROOT / "test-output" / "browser"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def launch_chromium(playwright: Playwright) -> Browser:
+    """Debian's Chromium, headless (Playwright's own browsers are never downloaded)."""
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("Chromium is missing: apt-get install -y chromium")
+    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+
+
+def screenshot(page: Page, name: str) -> Path:
+    """Save a full-page screenshot as ``test-output/browser/<name>.png``."""
+    OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+    path = OUTPUT_DIR / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+class FrameRecorder:
+    """Keeps every websocket frame the page receives from (and sends to) the server."""
+
+    def __init__(self, page: Page) -> None:
+        """Start recording the sockets ``page`` opens from now on."""
+        self.received: list[str] = []
+        self.sent: list[str] = []
+        self.urls: list[str] = []
+        page.on("websocket", self._on_websocket)
+
+    def _on_websocket(self, ws: WebSocket) -> None:
+        self.urls.append(ws.url)
+        ws.on("framereceived", lambda payload: self.received.append(_text(payload)))
+        ws.on("framesent", lambda payload: self.sent.append(_text(payload)))
+
+    def received_containing(self, needle: str) -> list[str]:
+        """The received frames that contain ``needle``."""
+        return [frame for frame in self.received if needle in frame]
+
+
+def _text(payload: str | bytes) -> str:
+    return payload if isinstance(payload, str) else payload.decode("utf-8", errors="replace")

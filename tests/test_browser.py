@@ -1,0 +1,329 @@
+"""End to end in a real browser: the production build of the app, driven by Chromium.
+
+The app runs as ``reflex run --env prod`` in a subprocess (see ``tests/support/app_process.py``)
+against a fresh SQLite database, with one provider that points at the loopback
+:class:`FakeProvider` in this process. Screenshots land in ``test-output/browser/``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from llm_chat.db import create_db_engine, session_scope
+from llm_chat.i18n import translate
+from llm_chat.security import SecretBox
+from llm_chat.services import catalog
+from tests.fake_provider import FakeProvider, generated_tokens
+from tests.support.app_process import AppConfig, RunningApp, running_app
+from tests.support.browser import OUTPUT_DIR, FrameRecorder, launch_chromium, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PROVIDER_API_KEY = "sk-browser-SECRET-42"
+# 150 tokens, 20 ms apart: about three seconds of visible streaming.
+REPLY_TOKENS = 150
+MODEL_ID = f"fake?tokens={REPLY_TOKENS}&delay=0.02"
+MODEL_NAME = "Fake streaming"
+REPLY_TEXT = "".join(generated_tokens(REPLY_TOKENS)).strip()
+BCRYPT_PREFIX = "$2b$"
+TIMEOUT_MS = 30_000
+REPLY_TIMEOUT_MS = 90_000
+VIEWPORT = {"width": 1280, "height": 800}
+
+# True once a signed-in-only element has been in the DOM of this window.
+_WATCH_PROTECTED = """
+window.__protectedSeen = false;
+new MutationObserver(() => {
+  if (document.getElementById('composer') || document.getElementById('sign-out')) {
+    window.__protectedSeen = true;
+  }
+}).observe(document, { childList: true, subtree: true });
+"""
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user the tests register through the UI."""
+
+    email: str
+    password: str
+    name: str
+
+
+def new_account(label: str) -> Account:
+    """Fresh credentials; the password is random, so never a common one."""
+    token = secrets.token_hex(4)
+    return Account(
+        email=f"{label}-{token}@example.com",
+        password=f"Browser-{secrets.token_urlsafe(12)}",
+        name=f"{label.title()} Tester",
+    )
+
+
+@pytest.fixture(scope="module")
+def fake_provider() -> Iterator[FakeProvider]:
+    """The model provider, checking the API key like a real one."""
+    with FakeProvider(api_key=PROVIDER_API_KEY) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="module")
+def app(fake_provider: FakeProvider) -> Iterator[RunningApp]:
+    """The real app in production mode, seeded with the fake provider and one model."""
+
+    def seed(config: AppConfig) -> None:
+        engine = create_db_engine(config.database_url)
+        box = SecretBox(config.encryption_key)
+        try:
+            with session_scope(engine) as session:
+                provider = catalog.create_provider(
+                    session=session,
+                    name="Loopback",
+                    kind="custom",
+                    base_url=fake_provider.base_url,
+                    api_key=PROVIDER_API_KEY,
+                    box=box,
+                )
+                catalog.create_model(
+                    session=session,
+                    provider_id=provider.id,
+                    display_name=MODEL_NAME,
+                    model_name=MODEL_ID,
+                    is_default=True,
+                )
+        finally:
+            engine.dispose()
+
+    with running_app(OUTPUT_DIR / "app.log", seed=seed) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for the whole module."""
+    expect.set_options(timeout=TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    """A fresh browser profile (no token in localStorage), in English."""
+    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")  # type: ignore[arg-type]
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def register(page: Page, app: RunningApp, account: Account) -> None:
+    """Fill in the registration form and wait for the chat."""
+    page.goto(app.url + "/register")
+    page.locator("#email").fill(account.email)
+    page.locator("#display_name").fill(account.name)
+    page.locator("#password").fill(account.password)
+    page.locator("#password_confirm").fill(account.password)
+    page.locator("#register-submit").click()
+    expect(page).to_have_url(app.url + "/")
+    expect(page.locator("#composer")).to_be_visible()
+
+
+def sign_in(page: Page, app: RunningApp, account: Account) -> None:
+    """Sign in on the login page and wait for the chat."""
+    page.goto(app.url + "/login")
+    page.locator("#email").fill(account.email)
+    page.locator("#password").fill(account.password)
+    page.locator("#sign-in-submit").click()
+    expect(page).to_have_url(app.url + "/")
+    expect(page.locator("#composer")).to_be_visible()
+
+
+def streaming_length(page: Page) -> int:
+    """Characters of the reply on screen so far (0 when the element is gone)."""
+    return int(
+        page.evaluate("() => (document.getElementById('streaming-text')?.textContent ?? '').length")
+    )
+
+
+def wait_for_streaming_text(page: Page, longer_than: int) -> str:
+    """Wait until the streaming reply has more than ``longer_than`` characters; return it."""
+    page.wait_for_function(
+        """(n) => {
+            const el = document.getElementById('streaming-text');
+            return el !== null && el.textContent.length > n;
+        }""",
+        arg=longer_than,
+        timeout=REPLY_TIMEOUT_MS,
+    )
+    return page.locator("#streaming-text").inner_text()
+
+
+def expect_conversation(page: Page, question: str) -> None:
+    """The question and the complete reply are on screen."""
+    expect(page.locator(".user-message")).to_have_count(1)
+    expect(page.locator(".user-message")).to_have_text(question)
+    finished = page.locator(".assistant-message:not(.streaming)")
+    expect(finished).to_have_count(1)
+    expect(finished).to_have_text(REPLY_TEXT)
+
+
+def test_sign_up_chat_stream_and_reload(
+    app: RunningApp, browser: Browser, context: BrowserContext, fake_provider: FakeProvider
+) -> None:
+    """Guarded start page, registration, a streamed reply, and the saved conversation."""
+    account = new_account("streamer")
+    question = "How do browsers stream text?"
+    page = context.new_page()
+    page.add_init_script(_WATCH_PROTECTED)
+    frames = FrameRecorder(page)
+
+    # Signed out: "/" sends us to sign in; the chat is never rendered, not even briefly.
+    page.goto(app.url + "/")
+    expect(page).to_have_url(app.url + "/login")
+    expect(page.locator("#sign-in-submit")).to_be_visible()
+    expect(page.locator("#composer")).not_to_be_visible()
+    assert page.evaluate("window.__protectedSeen") is False
+    screenshot(page, "01-login")
+
+    # Register through the link on the sign-in page.
+    page.get_by_role("link", name="Create account").click()
+    expect(page).to_have_url(app.url + "/register")
+    page.locator("#email").fill(account.email)
+    page.locator("#display_name").fill(account.name)
+    page.locator("#password").fill(account.password)
+    page.locator("#password_confirm").fill(account.password)
+    screenshot(page, "02-register")
+    page.locator("#register-submit").click()
+    expect(page).to_have_url(app.url + "/")
+    expect(page.locator("#composer")).to_be_visible()
+    expect(page.locator("#model-picker")).to_contain_text(MODEL_NAME)
+    screenshot(page, "03-new-chat")
+
+    # Send with Enter; the reply streams in while Stop is offered.
+    page.locator("#composer").fill(question)
+    page.locator("#composer").press("Enter")
+    expect(page.locator("#stop-button")).to_be_visible()
+    first = wait_for_streaming_text(page, 0)
+    assert len(first) < len(REPLY_TEXT), "the whole reply arrived at once: nothing streamed"
+    expect(page.locator("#stop-button")).to_be_visible()
+    screenshot(page, "04-streaming")
+    second = wait_for_streaming_text(page, len(first))
+    assert len(second) > len(first)
+    assert REPLY_TEXT.startswith(second.strip())
+
+    # Done: the reply is a finished message with the whole text; Send is back.
+    expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    expect(page.locator("#send-button")).to_be_visible()
+    expect(page.locator("#stop-button")).to_have_count(0)
+    expect_conversation(page, question)
+    expect(page).to_have_url(re.compile(r"/c/\d+$"))
+    conversation_url = page.url
+    entries = page.locator("#conversation-list .conversation-entry")
+    expect(entries).to_have_count(1)
+    expect(entries.first).to_contain_text(question)
+    expect(entries.first.locator("a")).to_have_attribute(
+        "href", conversation_url.removeprefix(app.url)
+    )
+    screenshot(page, "05-done")
+
+    # The provider got the question with our key; the browser never got the key or a hash.
+    request = fake_provider.last_request
+    assert request is not None
+    assert request.model == MODEL_ID
+    assert {"role": "user", "content": question} in request.messages
+    assert request.text_sent.strip() == REPLY_TEXT
+    assert frames.received, "no websocket frames recorded"
+    assert frames.received_containing(REPLY_TEXT[:40]), "the reply never came over the socket"
+    assert not frames.received_containing(BCRYPT_PREFIX)
+    assert not frames.received_containing(PROVIDER_API_KEY)
+    assert not any(PROVIDER_API_KEY in frame for frame in frames.sent)
+
+    # Reload: the conversation comes back from the database.
+    page.reload()
+    expect(page).to_have_url(conversation_url)
+    expect_conversation(page, question)
+    expect(entries).to_have_count(1)
+    screenshot(page, "06-reloaded")
+    assert not frames.received_containing(BCRYPT_PREFIX)
+    assert not frames.received_containing(PROVIDER_API_KEY)
+
+    # Another browser profile: sign in again and open the conversation by its URL.
+    other = browser.new_context(viewport=VIEWPORT, locale="en-US")  # type: ignore[arg-type]
+    try:
+        other_page = other.new_page()
+        other_page.goto(conversation_url)
+        expect(other_page).to_have_url(app.url + "/login")
+        sign_in(other_page, app, account)
+        other_page.goto(conversation_url)
+        expect_conversation(other_page, question)
+        expect(other_page.locator("#conversation-list .conversation-entry")).to_have_count(1)
+        screenshot(other_page, "07-other-browser")
+    finally:
+        other.close()
+
+
+def test_wrong_password_shows_translated_error(app: RunningApp, context: BrowserContext) -> None:
+    """A wrong password keeps the visitor on the sign-in page with a clear message."""
+    account = new_account("forgetful")
+    page = context.new_page()
+    register(page, app, account)
+    page.locator("#sign-out").click()
+    expect(page).to_have_url(app.url + "/login")
+
+    page.locator("#email").fill(account.email)
+    page.locator("#password").fill(account.password + "-wrong")
+    page.locator("#sign-in-submit").click()
+    expect(page.locator("#error-callout")).to_have_text(translate("en", "auth.bad_credentials"))
+    expect(page).to_have_url(app.url + "/login")
+    expect(page.locator("#composer")).to_have_count(0)
+    screenshot(page, "08-wrong-password")
+
+
+def test_chinese_and_dark_mode(app: RunningApp, context: BrowserContext) -> None:
+    """Switching to 简体中文 translates the UI; the dark theme keeps it readable."""
+    account = new_account("polyglot")
+    page = context.new_page()
+    page.goto(app.url + "/register")
+    expect(page.locator("#register-submit")).to_have_text(translate("en", "auth.register"))
+
+    page.get_by_role("combobox", name=translate("en", "app.language")).click()
+    page.get_by_role("option", name="简体中文").click()
+    expect(page.locator("#register-submit")).to_have_text(translate("zh-CN", "auth.register"))
+
+    page.locator("#email").fill(account.email)
+    page.locator("#display_name").fill("测试用户")
+    page.locator("#password").fill(account.password)
+    page.locator("#password_confirm").fill(account.password)
+    page.locator("#register-submit").click()
+    expect(page).to_have_url(app.url + "/")
+    expect(page.locator("#send-button")).to_have_text(translate("zh-CN", "chat.send"))
+    assert translate("zh-CN", "chat.send") == "发送"
+    expect(page.get_by_text(translate("zh-CN", "chat.new_chat"))).to_be_visible()
+
+    question = "你好，请介绍一下你自己。"
+    page.locator("#composer").fill(question)
+    page.locator("#composer").press("Enter")
+    expect(page.locator("#stop-button")).to_have_text(translate("zh-CN", "chat.stop"))
+    expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    expect_conversation(page, question)
+    screenshot(page, "09-zh-CN")
+
+    page.get_by_role("button", name=translate("zh-CN", "app.toggle_theme")).click()
+    expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
+    page.mouse.move(640, 400)  # away from the toggle, so its tooltip is not in the picture
+    screenshot(page, "10-dark")
+
+    # The choice of language survives a reload (it is kept in this browser).
+    page.reload()
+    expect(page.locator("#send-button")).to_have_text("发送")

@@ -1,0 +1,61 @@
+"""Every user-facing string has an English and a Chinese text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from llm_chat.i18n import TABLES, negotiate, translate
+
+PACKAGE = Path(__file__).resolve().parent.parent / "llm_chat"
+# t("key") in components, and codes passed to errors ("auth.x", "provider.x", ...).
+KEY_PATTERN = re.compile(r"""["']((?:app|auth|chat|error|provider|admin)\.[a-z_]+)["']""")
+
+
+def _keys_used_in_code() -> set[str]:
+    used: set[str] = set()
+    for path in PACKAGE.rglob("*.py"):
+        if "i18n" in path.parts or "models" in path.parts:  # models name SQL columns
+            continue
+        used.update(KEY_PATTERN.findall(path.read_text(encoding="utf-8")))
+    return used
+
+
+def test_tables_have_the_same_keys_and_no_empty_text() -> None:
+    english, chinese = TABLES["en"], TABLES["zh-CN"]
+    assert set(english) == set(chinese)
+    assert all(text.strip() for text in [*english.values(), *chinese.values()])
+
+
+def test_every_key_used_in_the_code_is_translated() -> None:
+    used = _keys_used_in_code()
+    assert len(used) > 50
+    missing = sorted(key for key in used if key not in TABLES["en"])
+    assert missing == []
+
+
+def test_chinese_table_is_really_chinese() -> None:
+    translated = [k for k, v in TABLES["zh-CN"].items() if re.search(r"[\u4e00-\u9fff]", v)]
+    assert len(translated) >= len(TABLES["zh-CN"]) - 2  # only names like "LLM" may stay
+
+
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"),
+        ("en-US,en;q=0.9", "en"),
+        ("fr-FR,zh-TW;q=0.8,en;q=0.5", "zh-CN"),
+        ("de-DE", "en"),
+        ("", "en"),
+        ("en;q=0.2,zh;q=0.8", "zh-CN"),
+    ],
+)
+def test_language_follows_the_browser(header: str, language: str) -> None:
+    assert negotiate(header) == language
+
+
+def test_translate_falls_back_to_english() -> None:
+    assert translate("fr", "chat.send") == "Send"
+    assert translate("zh-CN", "chat.send") == "发送"
