@@ -28,6 +28,7 @@ async def _on_startup() -> None:
 
 app = rx.App(
     head_components=[rx.script(src="/chat.js")],
+    stylesheets=["/chat.css"],
 )
 app.register_lifespan_task(_on_startup)
 

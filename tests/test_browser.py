@@ -13,7 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from llm_chat.db import create_db_engine, session_scope
 from llm_chat.i18n import translate
@@ -34,11 +41,13 @@ REPLY_TEXT = "".join(generated_tokens(REPLY_TOKENS)).strip()
 BCRYPT_PREFIX = "$2b$"
 TIMEOUT_MS = 30_000
 REPLY_TIMEOUT_MS = 90_000
-VIEWPORT = {"width": 1280, "height": 800}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
-# True once a signed-in-only element has been in the DOM of this window.
+# True once a signed-in-only element has been in the DOM of this window; the path the window
+# started on shows that the redirect to /login happened inside it (client-side navigation).
 _WATCH_PROTECTED = """
 window.__protectedSeen = false;
+window.__startPath = location.pathname;
 new MutationObserver(() => {
   if (document.getElementById('composer') || document.getElementById('sign-out')) {
     window.__protectedSeen = true;
@@ -119,7 +128,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def context(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh browser profile (no token in localStorage), in English."""
-    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")  # type: ignore[arg-type]
+    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
     ctx.set_default_timeout(TIMEOUT_MS)
     try:
         yield ctx
@@ -169,6 +178,20 @@ def wait_for_streaming_text(page: Page, longer_than: int) -> str:
     return page.locator("#streaming-text").inner_text()
 
 
+def content_top(page: Page, selector: str) -> float:
+    """Where the first element matching ``selector`` starts in the scrolled message list."""
+    return float(
+        page.evaluate(
+            """(selector) => {
+                const el = document.querySelector(selector);
+                const box = document.getElementById('message-scroll');
+                return el.getBoundingClientRect().top + (box ? box.scrollTop : 0);
+            }""",
+            selector,
+        )
+    )
+
+
 def expect_conversation(page: Page, question: str) -> None:
     """The question and the complete reply are on screen."""
     expect(page.locator(".user-message")).to_have_count(1)
@@ -193,6 +216,7 @@ def test_sign_up_chat_stream_and_reload(
     expect(page).to_have_url(app.url + "/login")
     expect(page.locator("#sign-in-submit")).to_be_visible()
     expect(page.locator("#composer")).not_to_be_visible()
+    assert page.evaluate("window.__startPath") == "/"
     assert page.evaluate("window.__protectedSeen") is False
     screenshot(page, "01-login")
 
@@ -217,6 +241,7 @@ def test_sign_up_chat_stream_and_reload(
     first = wait_for_streaming_text(page, 0)
     assert len(first) < len(REPLY_TEXT), "the whole reply arrived at once: nothing streamed"
     expect(page.locator("#stop-button")).to_be_visible()
+    streaming_top = content_top(page, "#streaming-text")
     screenshot(page, "04-streaming")
     second = wait_for_streaming_text(page, len(first))
     assert len(second) > len(first)
@@ -227,6 +252,8 @@ def test_sign_up_chat_stream_and_reload(
     expect(page.locator("#send-button")).to_be_visible()
     expect(page.locator("#stop-button")).to_have_count(0)
     expect_conversation(page, question)
+    # The finished reply replaces the streaming text in place (no jump by a paragraph margin).
+    assert abs(content_top(page, ".assistant-message:not(.streaming) p") - streaming_top) < 2
     expect(page).to_have_url(re.compile(r"/c/\d+$"))
     conversation_url = page.url
     entries = page.locator("#conversation-list .conversation-entry")
@@ -259,7 +286,7 @@ def test_sign_up_chat_stream_and_reload(
     assert not frames.received_containing(PROVIDER_API_KEY)
 
     # Another browser profile: sign in again and open the conversation by its URL.
-    other = browser.new_context(viewport=VIEWPORT, locale="en-US")  # type: ignore[arg-type]
+    other = browser.new_context(viewport=VIEWPORT, locale="en-US")
     try:
         other_page = other.new_page()
         other_page.goto(conversation_url)
@@ -327,3 +354,47 @@ def test_chinese_and_dark_mode(app: RunningApp, context: BrowserContext) -> None
     # The choice of language survives a reload (it is kept in this browser).
     page.reload()
     expect(page.locator("#send-button")).to_have_text("发送")
+
+
+def test_phone_layout_rename_and_delete(app: RunningApp, browser: Browser) -> None:
+    """On a phone the chat gets the full width; the sidebar opens over it to rename and delete."""
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    phone.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = phone.new_page()
+        register(page, app, new_account("phone"))
+        send = page.locator("#send-button")
+        box = send.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= 390  # the send button is on screen
+        expect(page.locator("#sidebar")).to_be_hidden()
+
+        question = "Short question from a phone"
+        page.locator("#composer").fill(question)
+        page.locator("#composer").press("Enter")
+        expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+        expect(page.locator(".assistant-message")).to_have_count(1)
+        screenshot(page, "11-phone")
+
+        page.locator("#sidebar-toggle").click()
+        expect(page.locator("#sidebar")).to_be_visible()
+        entry = page.locator(".conversation-entry").filter(has_text=question)
+        expect(entry).to_have_count(1)
+        screenshot(page, "12-phone-sidebar")
+
+        entry.get_by_role("button", name=translate("en", "chat.menu")).click()
+        page.get_by_role("menuitem", name=translate("en", "chat.rename")).click()
+        page.locator("#rename-input").fill("Renamed on the phone")
+        page.locator("#rename-save").click()
+        renamed = page.locator(".conversation-entry").filter(has_text="Renamed on the phone")
+        expect(renamed).to_have_count(1)
+
+        renamed.get_by_role("button", name=translate("en", "chat.menu")).click()
+        page.get_by_role("menuitem", name=translate("en", "chat.delete")).click()
+        expect(page.get_by_text(translate("en", "chat.delete_warning"))).to_be_visible()
+        page.locator("#delete-confirm").click()
+        expect(page).to_have_url(app.url + "/")
+        expect(page.locator(".conversation-entry")).to_have_count(0)
+        expect(page.get_by_text(translate("en", "chat.empty_title"))).to_be_visible()
+    finally:
+        phone.close()

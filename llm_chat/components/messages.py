@@ -9,6 +9,14 @@ import reflex as rx
 from llm_chat.state.chat import ChatState, MessageItem
 from llm_chat.state.locale import LocaleState, t
 
+# No outer margin on the markdown's first and last blocks: the finished reply then sits exactly
+# where the streaming text was, instead of jumping down by a paragraph margin.
+# (rx.markdown renders its blocks inside one wrapper div, hence the two levels.)
+_FLUSH_EDGES = {
+    "& > :first-child, & > :first-child > :first-child": {"margin_top": "0"},
+    "& > :last-child, & > :last-child > :last-child": {"margin_bottom": "0"},
+}
+
 
 def _status_note(item: rx.Var[MessageItem]) -> rx.Component | rx.Var:
     return rx.match(
@@ -61,6 +69,7 @@ def _assistant_bubble(item: rx.Var[MessageItem]) -> rx.Component:
                 rx.markdown(item.content, use_raw=False),
                 class_name="assistant-message markdown-body",
                 width="100%",
+                style=_FLUSH_EDGES,
             ),
         ),
         _status_note(item),
@@ -83,8 +92,13 @@ def streaming_reply() -> rx.Component:
         rx.box(
             rx.cond(
                 ChatState.streaming_text != "",
+                # Stripped: replies often start with a space or newline, which pre-wrap would
+                # show, and the text would jump when the finished markdown replaces it.
                 rx.text(
-                    ChatState.streaming_text, white_space="pre-wrap", size="3", id="streaming-text"
+                    ChatState.streaming_text.strip(),
+                    white_space="pre-wrap",
+                    size="3",
+                    id="streaming-text",
                 ),
                 rx.spinner(size="2"),
             ),

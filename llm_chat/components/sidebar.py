@@ -10,12 +10,20 @@ from llm_chat.components.layout import page_tools
 from llm_chat.state.chat import ChatState, ConversationItem
 from llm_chat.state.locale import t
 
+# One line, cut with an ellipsis (rx.text has no `truncate` prop; Radix's is not passed on).
+_ONE_LINE = {
+    "width": "100%",
+    "overflow": "hidden",
+    "text_overflow": "ellipsis",
+    "white_space": "nowrap",
+}
+
 
 def _entry(item: rx.Var[ConversationItem]) -> rx.Component:
     active = item.id == ChatState.conversation_id
     return rx.hstack(
         rx.link(
-            rx.text(item.title, size="2", truncate=True, class_name="conversation-title"),
+            rx.text(item.title, size="2", class_name="conversation-title", style=_ONE_LINE),
             href="/c/" + item.id.to_string(),
             underline="none",
             color_scheme="gray",
@@ -107,7 +115,7 @@ def delete_dialog() -> rx.Component:
                         t("chat.delete"),
                         color_scheme="red",
                         id="delete-confirm",
-                        on_click=ChatState.confirm_delete,
+                        on_click=ChatState.confirm_delete(ChatState.delete_id),
                     )
                 ),
                 justify="end",
@@ -152,8 +160,8 @@ def sidebar() -> rx.Component:
         rx.hstack(
             rx.avatar(fallback=ChatState.user_name[:1].to(str), size="2", radius="full"),
             rx.vstack(
-                rx.text(ChatState.user_name, size="2", weight="medium", truncate=True),
-                rx.text(ChatState.user_email, size="1", color_scheme="gray", truncate=True),
+                rx.text(ChatState.user_name, size="2", weight="medium", style=_ONE_LINE),
+                rx.text(ChatState.user_email, size="1", color_scheme="gray", style=_ONE_LINE),
                 spacing="0",
                 min_width="0",
                 flex="1",
@@ -191,4 +199,48 @@ def sidebar() -> rx.Component:
         spacing="3",
         background=rx.color("gray", 2),
         border_right=f"1px solid {rx.color('gray', 5)}",
+        # Beside the chat on wide screens; on phones a panel over it (assets/chat.css).
+        class_name=rx.cond(ChatState.sidebar_open, "sidebar-open", ""),
+        id="sidebar",
+    )
+
+
+def mobile_top_bar() -> rx.Component:
+    """On phones: the menu button that opens the sidebar, and the new-chat button."""
+    return rx.hstack(
+        rx.icon_button(
+            rx.icon("menu", size=18),
+            variant="ghost",
+            on_click=ChatState.toggle_sidebar,
+            aria_label=t("chat.conversations"),
+            id="sidebar-toggle",
+        ),
+        rx.heading(t("app.name"), size="3"),
+        rx.link(
+            rx.icon_button(
+                rx.icon("plus", size=18), variant="ghost", aria_label=t("chat.new_chat")
+            ),
+            href="/",
+        ),
+        justify="between",
+        align="center",
+        width="100%",
+        padding="0.5em 0.75em",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+        class_name="mobile-only",
+    )
+
+
+def sidebar_backdrop() -> rx.Component:
+    """Dims the chat behind the open sidebar on phones; a tap closes it."""
+    return rx.cond(
+        ChatState.sidebar_open,
+        rx.box(
+            position="fixed",
+            inset="0",
+            z_index="19",
+            background="rgba(0, 0, 0, 0.35)",
+            class_name="mobile-only",
+            on_click=ChatState.toggle_sidebar,
+        ),
     )

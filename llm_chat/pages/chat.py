@@ -7,7 +7,7 @@ import reflex as rx
 from llm_chat.components.composer import composer
 from llm_chat.components.layout import loading_screen
 from llm_chat.components.messages import message_list
-from llm_chat.components.sidebar import sidebar
+from llm_chat.components.sidebar import mobile_top_bar, sidebar, sidebar_backdrop
 from llm_chat.state.chat import ChatState
 
 
@@ -16,9 +16,16 @@ def chat_page() -> rx.Component:
     return rx.cond(
         ChatState.signed_in,
         rx.hstack(
+            sidebar_backdrop(),
             sidebar(),
             rx.vstack(
-                message_list(), composer(), height="100vh", flex="1", spacing="0", min_width="0"
+                mobile_top_bar(),
+                message_list(),
+                composer(),
+                height="100vh",
+                flex="1",
+                spacing="0",
+                min_width="0",
             ),
             spacing="0",
             width="100%",

@@ -91,6 +91,8 @@ class ChatState(AuthState):
     rename_id: int = 0
     rename_title: str = ""
     delete_id: int = 0
+    # Whether the sidebar is open over the chat (phones only; wide screens always show it).
+    sidebar_open: bool = False
     # The text being sent and the reply row being streamed (backend only).
     _pending_text: str = ""
     _streaming_reply_id: int = 0
@@ -122,6 +124,7 @@ class ChatState(AuthState):
             return rx.redirect(LOGIN_ROUTE)
         self.error_key = ""
         self.rename_id = self.delete_id = 0
+        self.sidebar_open = False
         await self._refresh_models()
         await self._refresh_conversations()
         raw_id = conversation_id_in(self.router.url.path)
@@ -278,6 +281,11 @@ class ChatState(AuthState):
         self.conversations = [ConversationItem(conversation_id, title, model_id), *rest]
 
     @rx.event
+    def toggle_sidebar(self) -> None:
+        """Open or close the sidebar over the chat (phones)."""
+        self.sidebar_open = not self.sidebar_open
+
+    @rx.event
     def stop_streaming(self) -> None:
         """End the reply now; what was written so far is kept as ``stopped``."""
         signal = _stop_signals.get(self.router.session.client_token)
@@ -325,11 +333,10 @@ class ChatState(AuthState):
         return None
 
     @rx.event
-    async def confirm_delete(self):
-        """Delete the conversation the dialog is for."""
+    async def confirm_delete(self, target: int):
+        """Delete conversation ``target`` (the one the dialog was opened for)."""
         if await self.verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
-        target = self.delete_id
         self.delete_id = 0
         try:
             await run_in_session(

@@ -34,7 +34,7 @@ from tests.support.databases import migrate
 BUN_BIN = PROJECT_ROOT / ".tools" / "bun" / "node_modules" / ".bin"
 #: A first production build takes about a minute; leave room for slow machines.
 START_TIMEOUT_SECONDS = 300.0
-STOP_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 15.0
 # Variables of the test process that must not leak into the app's configuration.
 _DROPPED_PREFIXES = ("LLM_CHAT_", "REFLEX_", "PYTEST_")
 _DROPPED_NAMES = frozenset({"OPENAI_API_KEY", "DEEPSEEK_API_KEY", "OPENAI_BASE_URL"})
@@ -115,7 +115,10 @@ class RunningApp:
 
     def stop(self) -> None:
         """End the process group and every descendant; wait until the port is closed."""
-        stop_process_tree(self.process)
+        killed = stop_process_tree(self.process)
+        if killed:
+            with self.config.log_path.open("a", encoding="utf-8") as log:
+                log.write(f"[test harness] SIGTERM ignored, SIGKILLed: {killed}\n")
         if not wait_port_closed(self.port, timeout=STOP_TIMEOUT_SECONDS):
             raise RuntimeError(f"port {self.port} still accepts connections after the app stopped")
 
@@ -188,28 +191,43 @@ def _alive(pid: int) -> bool:
     return stat[stat.rfind(")") + 2 :].split()[0] != "Z"
 
 
+def _command_line(pid: int) -> str:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "?"
+    return raw.replace(b"\0", b" ").decode(errors="replace").strip()[:200]
+
+
 def stop_process_tree(
     process: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT_SECONDS
-) -> None:
+) -> list[str]:
     """SIGTERM the process group and every descendant (even one that left the group).
 
     Whatever is still alive after ``timeout`` seconds gets SIGKILL.
+
+    Returns:
+        ``"pid command line"`` of each process that had to be killed.
     """
     if process.poll() is not None and not descendants(process.pid):
-        return
+        return []
     # Remember the tree now: once the parent is gone its children are re-parented.
-    tree = descendants(process.pid)
+    tree = [process.pid, *descendants(process.pid)]
     pgid = process.pid  # started with start_new_session=True: it leads its own group
     _signal_all(tree, pgid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None and not any(_alive(pid) for pid in tree):
-            break
+        process.poll()  # reaps the leader, so it does not linger as a zombie
+        if not any(_alive(pid) for pid in tree):
+            return []
         time.sleep(0.1)
-    tree = [pid for pid in tree if _alive(pid)] + descendants(process.pid)
-    _signal_all(tree, pgid, signal.SIGKILL)
+    survivors = [pid for pid in tree if _alive(pid)]
+    survivors += [pid for pid in descendants(process.pid) if pid not in survivors]
+    killed = [f"{pid} {_command_line(pid)}" for pid in survivors]
+    _signal_all(survivors, pgid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=10)
+    return killed
 
 
 def _http_status(url: str) -> int | None:
