@@ -100,7 +100,7 @@ def default_database_url(data_dir: Path) -> str:
 
 def load_settings() -> Settings:
     """Build settings from the environment (see ``.env.example``)."""
-    data_dir = Path(os.environ.get("LLM_CHAT_DATA_DIR", PROJECT_ROOT / "data")).resolve()
+    data_dir = Path(os.environ.get("LLM_CHAT_DATA_DIR", PROJECT_ROOT / ".data")).resolve()
     return Settings(
         data_dir=data_dir,
         database_url=os.environ.get("LLM_CHAT_DATABASE_URL") or default_database_url(data_dir),
