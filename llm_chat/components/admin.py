@@ -26,11 +26,13 @@ def provider_form() -> rx.Component:
             rx.hstack(
                 _labelled(
                     "admin.kind",
-                    rx.select(
-                        [p.kind.value for p in PRESETS.values()],
+                    rx.select.root(
+                        rx.select.trigger(width="100%", id="provider-kind"),
+                        rx.select.content(
+                            *[rx.select.item(p.label, value=p.kind.value) for p in PRESETS.values()]
+                        ),
                         value=AdminState.new_provider_kind,
                         on_change=AdminState.pick_kind,
-                        width="100%",
                     ),
                 ),
                 _labelled(

@@ -1,0 +1,102 @@
+"""App-level steps for the websocket tests: accounts, models, signing in, reading the DB."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from llm_chat.db import session_scope
+from llm_chat.models import Conversation, Message
+from llm_chat.services import catalog, users
+from llm_chat.services.users import UserInfo
+from llm_chat.state.auth import AuthState, LoginState
+from llm_chat.state.chat import ChatState
+from tests.fake_provider import FakeProvider
+from tests.support.reflex_server import ReflexClient
+
+PASSWORD = "Tq9-walnut-harbor"
+TIMEOUT = 20.0
+
+
+def make_user(email: str, password: str = PASSWORD) -> UserInfo:
+    """An account made through the service layer."""
+    with session_scope() as session:
+        return users.register_user(session=session, email=email, password=password)
+
+
+def make_provider(provider: FakeProvider, name: str = "Fake", api_key: str = "sk-unused") -> int:
+    """A provider pointing at the fake; returns its id."""
+    with session_scope() as session:
+        info = catalog.create_provider(
+            session=session,
+            name=name,
+            kind="openai",
+            base_url=provider.base_url,
+            api_key=api_key,
+        )
+    return info.id
+
+
+def make_model(provider_id: int, model_name: str, display_name: str = "Fake model") -> int:
+    """A model of provider ``provider_id``; ``model_name`` scripts the fake; returns its id."""
+    with session_scope() as session:
+        info = catalog.create_model(
+            session=session,
+            provider_id=provider_id,
+            display_name=display_name,
+            model_name=model_name,
+        )
+    return info.id
+
+
+async def sign_in(tab: ReflexClient, email: str, password: str = PASSWORD) -> None:
+    """Open /login, submit the form, follow the redirect and wait for the chat page."""
+    await tab.connect("/login")
+    since = len(tab.visited)
+    await tab.emit(LoginState.sign_in, {"form": {"email": email, "password": password}})
+    await tab.wait_redirected("/", since=since, timeout=TIMEOUT)
+    assert tab.get(AuthState, "signed_in") is True
+
+
+async def send(tab: ReflexClient, text: str, *, timeout: float = TIMEOUT) -> int:  # noqa: ASYNC109
+    """Send ``text`` and wait until its reply has ended; returns the index of the first frame."""
+    mark = len(tab.frames)
+    count = len(tab.get(ChatState, "messages") or [])
+    await tab.emit(ChatState.send, {"form": {"message": text}})
+    await tab.wait_for(
+        lambda t: (
+            t.get(ChatState, "is_streaming") is False
+            and len(t.get(ChatState, "messages") or []) == count + 2
+        ),
+        timeout=timeout,
+    )
+    return mark
+
+
+def stored_messages(conversation_id: int | None) -> list[Message]:
+    """The conversation's messages in the database, oldest first."""
+    assert conversation_id is not None
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(col(Message.id))
+            ).all()
+        )
+
+
+def conversations_of(user_id: int) -> list[Conversation]:
+    """The user's conversations in the database, oldest first."""
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(Conversation)
+                .where(Conversation.user_id == user_id)
+                .order_by(col(Conversation.id))
+            ).all()
+        )
+
+
+def history(rows: list[Message]) -> list[dict[str, str]]:
+    """Stored messages as the provider should receive them."""
+    return [{"role": m.role, "content": m.content} for m in rows if m.content]

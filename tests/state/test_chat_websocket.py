@@ -1,0 +1,425 @@
+"""The chat page over Reflex's real websocket protocol: streaming, stop, failures, ownership,
+secrets and bytes on the wire. The app runs in-process; the LLM is the loopback fake."""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from llm_chat.db import session_scope
+from llm_chat.models import ChatModel, MessageStatus, Provider, User
+from llm_chat.providers.errors import INTERRUPTED
+from llm_chat.services import chat
+from llm_chat.state.auth import AuthState, RegisterState
+from llm_chat.state.chat import ChatState
+from tests.fake_provider import FakeProvider, ReplySpec, generated_tokens
+from tests.state.conftest import TabFactory
+from tests.state.helpers import (
+    PASSWORD,
+    TIMEOUT,
+    conversations_of,
+    history,
+    make_model,
+    make_provider,
+    make_user,
+    send,
+    sign_in,
+    stored_messages,
+)
+from tests.support.reflex_server import Frame, ReflexClient
+
+
+def reply_text(tokens: int) -> str:
+    """The fake's reply of ``tokens`` generated tokens."""
+    return "".join(generated_tokens(tokens))
+
+
+def messages(tab: ReflexClient) -> list[dict[str, object]]:
+    """The finished messages the tab shows."""
+    return list(tab.get(ChatState, "messages") or [])
+
+
+async def test_streamed_reply_is_persisted(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("ann@example.com")
+    make_model(make_provider(provider), "fake?tokens=30&delay=0.01")
+    tab = open_tab()
+    await sign_in(tab, "ann@example.com")
+    assert tab.get(ChatState, "models")
+    assert tab.get(ChatState, "selected_model")
+
+    mark = await send(tab, "Tell me something")
+
+    # The reply streamed: growing text in its own var, then the finished message, once.
+    streamed = [v for v in tab.values(ChatState, "streaming_text", since=mark) if v]
+    assert len(streamed) >= 2
+    assert all(b.startswith(a) and len(b) > len(a) for a, b in itertools.pairwise(streamed))
+    assert streamed[-1] == reply_text(30)
+    assert tab.values(ChatState, "is_streaming", since=mark)[0] is True
+    assert tab.get(ChatState, "is_streaming") is False
+    assert tab.get(ChatState, "streaming_text") == ""
+    shown = messages(tab)
+    assert [(m["role"], m["content"], m["status"]) for m in shown] == [
+        ("user", "Tell me something", "complete"),
+        ("assistant", reply_text(30), "complete"),
+    ]
+    # The sidebar and the open conversation point at the new conversation.
+    [conversation] = conversations_of(user.id)
+    assert tab.get(ChatState, "conversation_id") == conversation.id
+    assert [c["id"] for c in tab.get(ChatState, "conversations")] == [conversation.id]
+    [script] = tab.frontend_events("_call_script")
+    assert f"/c/{conversation.id}" in str(script["payload"]["javascript_code"])
+
+    # Both messages are stored, the reply complete with its full text.
+    rows = stored_messages(conversation.id)
+    assert [(m.role, m.content, m.status) for m in rows] == [
+        ("user", "Tell me something", "complete"),
+        ("assistant", reply_text(30), "complete"),
+    ]
+    assert shown[1]["id"] == rows[1].id
+    # The provider got the conversation so far.
+    [request] = provider.wait_for_requests(1)
+    assert request.completed
+    assert request.messages == [{"role": "user", "content": "Tell me something"}]
+
+    # Reopening the conversation (a reload) shows the stored messages.
+    await tab.navigate(f"/c/{conversation.id}")
+    assert [(m["role"], m["content"]) for m in messages(tab)] == [
+        ("user", "Tell me something"),
+        ("assistant", reply_text(30)),
+    ]
+
+
+async def test_stop_saves_the_partial_reply(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("bob@example.com")
+    make_model(make_provider(provider), "fake?tokens=200&delay=0.02")
+    tab = open_tab()
+    await sign_in(tab, "bob@example.com")
+
+    await tab.emit(ChatState.send, {"form": {"message": "Write a long story"}})
+    await tab.wait_for(
+        lambda t: len(t.get(ChatState, "streaming_text") or "") >= 25, timeout=TIMEOUT
+    )
+    await tab.call(
+        ChatState.stop_streaming,
+        until=lambda t: t.get(ChatState, "is_streaming") is False and len(messages(t)) == 2,
+        timeout=TIMEOUT,
+    )
+
+    full = reply_text(200)
+    [conversation] = conversations_of(user.id)
+    reply = stored_messages(conversation.id)[-1]
+    assert reply.status == MessageStatus.STOPPED
+    assert reply.content
+    assert len(reply.content) < len(full)
+    assert full.startswith(reply.content)
+    assert messages(tab)[-1]["status"] == "stopped"
+    assert messages(tab)[-1]["content"] == reply.content
+    [request] = provider.wait_for_requests(1, timeout=TIMEOUT)
+    assert request.client_disconnected
+    assert not request.completed
+    assert request.tokens_sent < 200
+
+
+async def test_dropped_stream_is_interrupted_then_the_chat_goes_on(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("cat@example.com")
+    make_model(make_provider(provider), "fake?tokens=12&delay=0.005")
+    provider.enqueue(ReplySpec(token_count=50, delay=0.005, drop_after=5))
+    tab = open_tab()
+    await sign_in(tab, "cat@example.com")
+
+    await send(tab, "First question")
+    [conversation] = conversations_of(user.id)
+    first = stored_messages(conversation.id)
+    assert [(m.role, m.status) for m in first] == [
+        ("user", "complete"),
+        ("assistant", "interrupted"),
+    ]
+    assert first[1].content == reply_text(5)
+    assert first[1].error == INTERRUPTED
+    shown = messages(tab)[-1]
+    assert (shown["status"], shown["content"], shown["error"]) == (
+        "interrupted",
+        reply_text(5),
+        INTERRUPTED,
+    )
+    assert provider.wait_for_requests(1)[0].dropped
+
+    # The next message continues the same conversation, with the partial reply as history.
+    await send(tab, "Second question")
+    assert [c.id for c in conversations_of(user.id)] == [conversation.id]
+    rows = stored_messages(conversation.id)
+    assert [(m.role, m.status) for m in rows] == [
+        ("user", "complete"),
+        ("assistant", "interrupted"),
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert rows[3].content == reply_text(12)
+    second = provider.wait_for_requests(2)[1]
+    assert second.messages == [
+        {"role": "user", "content": "First question"},
+        {"role": "assistant", "content": reply_text(5)},
+        {"role": "user", "content": "Second question"},
+    ]
+    assert second.messages == history(rows[:3])
+    assert messages(tab)[-1]["status"] == "complete"
+
+
+async def test_user_cannot_open_or_continue_another_users_conversation(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    alice = make_user("alice@example.com")
+    bob = make_user("bob@example.com")
+    make_model(make_provider(provider), "fake?tokens=4")
+    alice_tab = open_tab()
+    await sign_in(alice_tab, "alice@example.com")
+    await send(alice_tab, "Alice's secret plan")
+    [theirs] = conversations_of(alice.id)
+    before = [(m.id, m.role, m.content, m.status) for m in stored_messages(theirs.id)]
+
+    # Bob opens Alice's URL: nothing is shown, only "not found".
+    tab = open_tab()
+    await sign_in(tab, "bob@example.com")
+    await tab.navigate(f"/c/{theirs.id}")
+    assert tab.get(ChatState, "error_key") == "error.conversation_not_found"
+    assert messages(tab) == []
+    assert tab.get(ChatState, "conversation_id") == 0
+    assert tab.get(ChatState, "conversations") == []
+    assert "Alice's secret plan" not in tab.wire_text
+
+    # Sending from that URL starts a new conversation of Bob's; Alice's is untouched.
+    await send(tab, "Bob writes here")
+    [mine] = conversations_of(bob.id)
+    assert mine.id != theirs.id
+    assert tab.get(ChatState, "conversation_id") == mine.id
+    assert stored_messages(mine.id)[0].content == "Bob writes here"
+    assert provider.wait_for_requests(2)[1].messages == [
+        {"role": "user", "content": "Bob writes here"}
+    ]
+
+    # The other handlers that take a conversation id check the owner too.
+    await tab.call(
+        ChatState.open_rename,
+        {"conversation_id": theirs.id, "title": "mine now"},
+        until=lambda t: t.get(ChatState, "rename_id") == theirs.id,
+        timeout=TIMEOUT,
+    )
+    await tab.call(
+        ChatState.save_rename,
+        {"form": {"title": "mine now"}},
+        until=lambda t: t.get(ChatState, "error_key") == "error.conversation_not_found",
+        timeout=TIMEOUT,
+    )
+    await tab.emit(ChatState.close_dialogs)
+    await tab.call(
+        ChatState.open_delete,
+        {"conversation_id": theirs.id},
+        until=lambda t: t.get(ChatState, "delete_id") == theirs.id,
+        timeout=TIMEOUT,
+    )
+    await tab.call(
+        ChatState.confirm_delete,
+        {"target": theirs.id},
+        until=lambda t: (
+            t.get(ChatState, "delete_id") == 0
+            and t.get(ChatState, "error_key") == "error.conversation_not_found"
+        ),
+        timeout=TIMEOUT,
+    )
+    # Calling the background handler directly finds nothing to send.
+    await tab.emit(ChatState.stream_reply)
+    await tab.wait_for(lambda t: t.get(ChatState, "error_key") == "chat.message_empty")
+
+    [still] = conversations_of(alice.id)
+    assert (still.id, still.title) == (theirs.id, theirs.title)
+    assert [(m.id, m.role, m.content, m.status) for m in stored_messages(theirs.id)] == before
+    assert [c.id for c in conversations_of(bob.id)] == [mine.id]
+    assert len(provider.chat_requests) == 2
+
+
+async def test_no_frame_carries_a_secret(app_db: Engine, open_tab: TabFactory) -> None:
+    api_key = "sk-test-SECRET-123"
+    with FakeProvider(api_key=api_key) as provider:
+        make_model(make_provider(provider, api_key=api_key), "fake?tokens=40&delay=0.002")
+        make_user("dan@example.com")
+
+        # Register in one browser, sign in in another, chat, reopen the conversation.
+        newcomer = open_tab()
+        await newcomer.connect("/register")
+        since = len(newcomer.visited)
+        await newcomer.emit(
+            RegisterState.register,
+            {
+                "form": {
+                    "email": "eve@example.com",
+                    "password": PASSWORD,
+                    "password_confirm": PASSWORD,
+                }
+            },
+        )
+        await newcomer.wait_redirected("/", since=since, timeout=TIMEOUT)
+        tab = open_tab()
+        await sign_in(tab, "dan@example.com")
+        await send(tab, "Hello, what can you do?")
+        conversation_id = tab.get(ChatState, "conversation_id")
+        await tab.navigate(f"/c/{conversation_id}")
+        await send(tab, "And then?")
+        await tab.emit(ChatState.refresh_models, {"is_open": True})
+        await tab.navigate("/")
+        assert provider.wait_for_requests(2)[1].completed  # the key was used, and accepted
+
+        with session_scope() as session:
+            hashes = [u.password_hash for u in session.exec(select(User)).all()]
+            encrypted = [p.api_key_encrypted for p in session.exec(select(Provider)).all()]
+            assert session.exec(select(ChatModel)).first() is not None
+
+    frames: list[Frame] = [f for t in (newcomer, tab) for f in t.frames]
+    wire = "\n".join(f.text for f in frames)
+    assert len(frames) > 30
+    assert tab.get(AuthState, "auth_token")  # the user's own token is expected, nothing more
+    forbidden = {
+        "bcrypt hash marker": "$2b$",
+        "API key": api_key,
+        "JWT secret": os.environ["LLM_CHAT_JWT_SECRET"],
+        "encryption key": os.environ["LLM_CHAT_ENCRYPTION_KEY"],
+        "password": PASSWORD,
+        **{f"hash of user {i}": h for i, h in enumerate(hashes)},
+        **{f"encrypted key {i}": e for i, e in enumerate(encrypted) if e},
+    }
+    leaked = [name for name, value in forbidden.items() if value and value in wire]
+    assert leaked == []
+    # Backend-only vars (leading underscore) never reach the browser.
+    keys = {key for f in frames for values in f.delta.values() for key in values}
+    assert not [k for k in keys if k.startswith("_")]
+
+
+def _reply_bytes(frames: list[Frame]) -> dict[str, int]:
+    """Bytes of one reply's frames, split into per-token frames and history-carrying ones."""
+    streaming = [
+        f
+        for f in frames
+        if f.has(ChatState, "streaming_text") and f.get(ChatState, "streaming_text")
+    ]
+    with_history = [f for f in frames if f.has(ChatState, "messages")]
+    return {
+        "frames": len(frames),
+        "total": sum(f.size for f in frames),
+        "stream_frames": len(streaming),
+        "stream": sum(f.size for f in streaming),
+        "history_frames": len(with_history),
+        "history": sum(f.size for f in with_history),
+        "largest_stream_frame": max(f.size for f in streaming),
+    }
+
+
+async def test_bytes_per_token_do_not_grow_with_the_conversation(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    tokens = 200
+    user = make_user("fay@example.com")
+    model_id = make_model(make_provider(provider), f"fake?tokens={tokens}&delay=0.01")
+    tab = open_tab()
+    await sign_in(tab, "fay@example.com")
+
+    # Turn 1 of a new conversation.
+    mark = await send(tab, "Question 1")
+    turn1 = _reply_bytes(tab.frames[mark:])
+    conversation_id = tab.get(ChatState, "conversation_id")
+
+    # Turns 2-19 through the service layer, as long as real replies; then turn 20 in the UI.
+    for turn in range(2, 20):
+        with session_scope() as session:
+            started = chat.begin_turn(
+                session=session,
+                user_id=user.id,
+                conversation_id=conversation_id,
+                model_id=model_id,
+                text=f"Question {turn}",
+            )
+            chat.save_reply(
+                session=session,
+                message_id=started.reply_message_id,
+                content=reply_text(tokens),
+                status=MessageStatus.COMPLETE,
+            )
+    await tab.navigate(f"/c/{conversation_id}")
+    assert len(messages(tab)) == 38
+    mark = await send(tab, "Question 20")
+    turn20 = _reply_bytes(tab.frames[mark:])
+    assert len(provider.wait_for_requests(2)[1].messages) == 39  # the whole history was sent
+
+    print(f"\nbytes per {tokens}-token reply, turn 1:  {turn1}")
+    print(f"bytes per {tokens}-token reply, turn 20: {turn20}")
+    for name, measured in (("turn 1", turn1), ("turn 20", turn20)):
+        stream, total = measured["stream"] / tokens, measured["total"] / tokens
+        print(f"{name}: {stream:.0f} streaming bytes/token, {total:.0f} bytes/token in all")
+
+    # Per-token frames never carry the history: the finished messages go at most twice per
+    # turn (the question shown, the reply appended), whatever the reply's length.
+    for measured in (turn1, turn20):
+        assert measured["history_frames"] <= 2
+        assert measured["stream_frames"] >= 5
+    assert turn20["largest_stream_frame"] <= 1.3 * turn1["largest_stream_frame"]
+    assert turn20["stream"] <= 1.3 * turn1["stream"]
+    assert turn20["total"] - turn20["history"] <= 1.3 * (turn1["total"] - turn1["history"])
+
+
+async def test_switching_model_mid_conversation(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("gil@example.com")
+    provider_id = make_provider(provider)
+    first = make_model(provider_id, "fake-one?tokens=5", display_name="A first model")
+    second = make_model(provider_id, "fake-two?tokens=7", display_name="B second model")
+    tab = open_tab()
+    await sign_in(tab, "gil@example.com")
+    assert [m["id"] for m in tab.get(ChatState, "models")] == [str(first), str(second)]
+    assert tab.get(ChatState, "selected_model") == str(first)
+
+    await send(tab, "Hi one")
+    await tab.call(
+        ChatState.pick_model,
+        {"model_id": str(second)},
+        until=lambda t: t.get(ChatState, "selected_model") == str(second),
+        timeout=TIMEOUT,
+    )
+    await send(tab, "Hi two")
+
+    one, two = provider.wait_for_requests(2)
+    assert one.model == "fake-one?tokens=5"
+    assert two.model == "fake-two?tokens=7"
+    assert two.messages == [
+        {"role": "user", "content": "Hi one"},
+        {"role": "assistant", "content": reply_text(5)},
+        {"role": "user", "content": "Hi two"},
+    ]
+    [conversation] = conversations_of(user.id)
+    assert conversation.model_id == second
+    rows = stored_messages(conversation.id)
+    assert [(m.role, m.model_id) for m in rows if m.role == "assistant"] == [
+        ("assistant", first),
+        ("assistant", second),
+    ]
+    assert rows[-1].content == reply_text(7)
+
+    # An id that is not an enabled model is ignored; the conversation remembers its model.
+    mark = len(tab.frames)
+    await tab.emit(ChatState.pick_model, {"model_id": "999999"})
+    await tab.call(
+        ChatState.pick_model,
+        {"model_id": str(first)},
+        until=lambda t: t.get(ChatState, "selected_model") == str(first),
+        timeout=TIMEOUT,
+    )
+    assert "999999" not in tab.values(ChatState, "selected_model", since=mark)
+    await tab.navigate(f"/c/{conversation.id}")
+    assert tab.get(ChatState, "selected_model") == str(second)
