@@ -15,6 +15,7 @@ from llm_chat.services.startup import prepare_database
 from llm_chat.state.admin import AdminState
 from llm_chat.state.auth import LoginState
 from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
+from llm_chat.state.exceptions import backend_exception_handler
 from llm_chat.state.locale import LocaleState
 
 logging.getLogger("llm_chat").setLevel(logging.INFO)
@@ -29,6 +30,7 @@ async def _on_startup() -> None:
 app = rx.App(
     head_components=[rx.script(src="/chat.js")],
     stylesheets=["/chat.css"],
+    backend_exception_handler=backend_exception_handler,
 )
 app.register_lifespan_task(_on_startup)
 

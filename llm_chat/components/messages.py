@@ -45,10 +45,10 @@ def _error_note(item: rx.Var[MessageItem]) -> rx.Component:
     )
 
 
-def _user_bubble(item: rx.Var[MessageItem]) -> rx.Component:
+def _user_bubble(content: rx.Var[str] | str) -> rx.Component:
     return rx.flex(
         rx.box(
-            rx.text(item.content, white_space="pre-wrap", size="3"),
+            rx.text(content, white_space="pre-wrap", size="3"),
             background=rx.color("accent", 3),
             padding="0.6em 0.9em",
             border_radius="var(--radius-4)",
@@ -82,29 +82,36 @@ def _assistant_bubble(item: rx.Var[MessageItem]) -> rx.Component:
 
 def message_view(item: rx.Var[MessageItem]) -> rx.Component:
     """One finished message."""
-    return rx.cond(item.role == "user", _user_bubble(item), _assistant_bubble(item))
+    return rx.cond(item.role == "user", _user_bubble(item.content), _assistant_bubble(item))
 
 
-def streaming_reply() -> rx.Component:
-    """The reply being written: plain pre-wrapped text, cheap to update per batch."""
+def streaming_turn() -> rx.Component:
+    """The question being answered and its reply so far (plain text, cheap to update)."""
     return rx.cond(
         ChatState.show_streaming,
-        rx.box(
-            rx.cond(
-                ChatState.streaming_text != "",
-                # Stripped: replies often start with a space or newline, which pre-wrap would
-                # show, and the text would jump when the finished markdown replaces it.
-                rx.text(
-                    ChatState.streaming_text.strip(),
-                    white_space="pre-wrap",
-                    size="3",
-                    id="streaming-text",
-                ),
-                rx.spinner(size="2"),
-            ),
-            width="100%",
-            class_name="assistant-message streaming",
+        rx.fragment(
+            _user_bubble(ChatState.pending_question),
+            _streaming_reply(),
         ),
+    )
+
+
+def _streaming_reply() -> rx.Component:
+    return rx.box(
+        rx.cond(
+            ChatState.streaming_text != "",
+            # Stripped: replies often start with a space or newline, which pre-wrap would
+            # show, and the text would jump when the finished markdown replaces it.
+            rx.text(
+                ChatState.streaming_text.strip(),
+                white_space="pre-wrap",
+                size="3",
+                id="streaming-text",
+            ),
+            rx.spinner(size="2"),
+        ),
+        width="100%",
+        class_name="assistant-message streaming",
     )
 
 
@@ -130,7 +137,7 @@ def message_list() -> rx.Component:
         rx.box(
             rx.vstack(
                 rx.foreach(ChatState.messages, message_view),
-                streaming_reply(),
+                streaming_turn(),
                 spacing="5",
                 width="100%",
                 max_width="48rem",

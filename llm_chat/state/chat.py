@@ -93,8 +93,12 @@ class ChatState(AuthState):
     delete_id: int = 0
     # Whether the sidebar is open over the chat (phones only; wide screens always show it).
     sidebar_open: bool = False
-    # The text being sent and the reply row being streamed (backend only).
+    # The question being answered, shown apart from `messages` until its reply ends, so that
+    # the history is sent once per turn (when both join `messages`), never per token.
+    pending_question: str = ""
+    # The text being sent and the rows being streamed (backend only).
     _pending_text: str = ""
+    _streaming_question_id: int = 0
     _streaming_reply_id: int = 0
 
     @rx.var
@@ -148,7 +152,10 @@ class ChatState(AuthState):
                 id=v.id, role=v.role, content=v.content, status=v.status, error=v.error or ""
             )
             for v in views
-            if not (v.id == self._streaming_reply_id and self.is_streaming)
+            if not (
+                self.is_streaming
+                and v.id in (self._streaming_question_id, self._streaming_reply_id)
+            )
         ]
         remembered = next(
             (str(c.model_id) for c in self.conversations if c.id == conversation_id), ""
@@ -193,15 +200,7 @@ class ChatState(AuthState):
         self.is_streaming = True
         self.streaming_text = ""
         self.streaming_conversation_id = self.conversation_id
-        self.messages.append(
-            MessageItem(
-                id=0,
-                role=MessageRole.USER.value,
-                content=text,
-                status=MessageStatus.COMPLETE.value,
-                error="",
-            )
-        )
+        self.pending_question = text
         return [rx.set_value(COMPOSER_ID, ""), ChatState.stream_reply]
 
     @rx.event(background=True)
@@ -210,13 +209,17 @@ class ChatState(AuthState):
         settings = get_settings()
         tab = self.router.session.client_token
         stop = asyncio.Event()
-        _stop_signals[tab] = stop
+        async with self:
+            # Only as the continuation of `send`, once: never a second stream in one tab.
+            if not self._pending_text or tab in _stop_signals:
+                return
+            _stop_signals[tab] = stop
+            user_id = self._user_id
+            conversation_id = self.conversation_id or None
+            model_id = int(self.selected_model or 0)
+            text = self._pending_text
+            self._pending_text = ""
         try:
-            async with self:
-                user_id = self._user_id
-                conversation_id = self.conversation_id or None
-                model_id = int(self.selected_model or 0)
-                text = self._pending_text
             try:
                 turn = await run_in_session(
                     chat.begin_turn,
@@ -228,14 +231,13 @@ class ChatState(AuthState):
             except (AppError, ProviderError) as exc:
                 async with self:
                     self.is_streaming = False
+                    self.pending_question = ""
                     self.error_key = exc.code
-                    if self.messages and self.messages[-1].id == 0:
-                        self.messages.pop()
                     await self._refresh_models()
                 yield rx.set_value(COMPOSER_ID, text)
                 return
             async with self:
-                self._pending_text = ""
+                self._streaming_question_id = turn.user_message_id
                 self._streaming_reply_id = turn.reply_message_id
                 self.streaming_conversation_id = turn.conversation_id
                 if self.conversation_id in (0, turn.conversation_id):
@@ -260,18 +262,28 @@ class ChatState(AuthState):
             )
             async with self:
                 if self.conversation_id == turn.conversation_id:
-                    self.messages.append(
-                        MessageItem(
-                            id=turn.reply_message_id,
-                            role=MessageRole.ASSISTANT.value,
-                            content=outcome.content,
-                            status=outcome.status.value,
-                            error=outcome.error or "",
-                        )
+                    self.messages.extend(
+                        [
+                            MessageItem(
+                                id=turn.user_message_id,
+                                role=MessageRole.USER.value,
+                                content=text,
+                                status=MessageStatus.COMPLETE.value,
+                                error="",
+                            ),
+                            MessageItem(
+                                id=turn.reply_message_id,
+                                role=MessageRole.ASSISTANT.value,
+                                content=outcome.content,
+                                status=outcome.status.value,
+                                error=outcome.error or "",
+                            ),
+                        ]
                     )
                 self.streaming_text = ""
+                self.pending_question = ""
                 self.is_streaming = False
-                self._streaming_reply_id = 0
+                self._streaming_question_id = self._streaming_reply_id = 0
         finally:
             if _stop_signals.get(tab) is stop:
                 del _stop_signals[tab]
