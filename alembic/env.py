@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from logging.config import fileConfig
 
+from alembic import context
 from sqlmodel import SQLModel
 
 import llm_chat.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from alembic import context
 from llm_chat.db import create_db_engine
 
 config = context.config

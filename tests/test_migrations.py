@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -9,7 +10,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 import llm_chat.models  # noqa: F401  (registers the tables)
-from alembic import command
 from tests.support.databases import alembic_config
 
 

@@ -8,10 +8,9 @@ Create Date: 2026-11-24 00:07:23.493854
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
-from sqlalchemy.dialects import mysql
-
+import sqlmodel.sql.sqltypes
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -19,10 +18,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # utf8mb4 so that every character (emoji, CJK extension planes) is stored on MySQL/MariaDB.
-MYSQL_TABLE_OPTIONS = {
-    "mysql_charset": "utf8mb4",
-    "mysql_collate": "utf8mb4_unicode_ci",
-}
+MYSQL_CHARSET = "utf8mb4"
+MYSQL_COLLATE = "utf8mb4_unicode_ci"
 
 
 def upgrade() -> None:
@@ -43,7 +40,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("name"),
-        **MYSQL_TABLE_OPTIONS,
+        mysql_charset=MYSQL_CHARSET,
+        mysql_collate=MYSQL_COLLATE,
     )
     op.create_table(
         "user_account",
@@ -65,7 +63,8 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.PrimaryKeyConstraint("id"),
-        **MYSQL_TABLE_OPTIONS,
+        mysql_charset=MYSQL_CHARSET,
+        mysql_collate=MYSQL_COLLATE,
     )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_user_account_email"), ["email"], unique=True)
@@ -96,7 +95,8 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["provider_id"], ["provider.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
-        **MYSQL_TABLE_OPTIONS,
+        mysql_charset=MYSQL_CHARSET,
+        mysql_collate=MYSQL_COLLATE,
     )
     with op.batch_alter_table("chat_model", schema=None) as batch_op:
         batch_op.create_index(
@@ -126,7 +126,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["model_id"], ["chat_model.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["user_id"], ["user_account.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
-        **MYSQL_TABLE_OPTIONS,
+        mysql_charset=MYSQL_CHARSET,
+        mysql_collate=MYSQL_COLLATE,
     )
     with op.batch_alter_table("conversation", schema=None) as batch_op:
         batch_op.create_index(
@@ -165,7 +166,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["conversation_id"], ["conversation.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["model_id"], ["chat_model.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
-        **MYSQL_TABLE_OPTIONS,
+        mysql_charset=MYSQL_CHARSET,
+        mysql_collate=MYSQL_COLLATE,
     )
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.create_index(

@@ -7,9 +7,9 @@ import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config
 
-from alembic import command
 from llm_chat.config import PROJECT_ROOT
 
 DEFAULT_MYSQL_SERVER = "mysql+pymysql://root@127.0.0.1:3306"
