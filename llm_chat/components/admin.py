@@ -8,7 +8,8 @@ import reflex as rx
 
 from llm_chat.components.layout import error_callout
 from llm_chat.providers.presets import PRESETS
-from llm_chat.state.admin import AdminState, ModelRow, ProviderRow
+from llm_chat.services.catalog import ModelInfo, ProviderInfo
+from llm_chat.state.admin import AdminState
 from llm_chat.state.locale import LocaleState, t
 
 
@@ -129,7 +130,7 @@ def model_form() -> rx.Component:
     )
 
 
-def _provider_row(p: rx.Var[ProviderRow]) -> rx.Component:
+def _provider_row(p: rx.Var[ProviderInfo]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(p.name),
         rx.table.cell(p.kind),
@@ -143,7 +144,7 @@ def _provider_row(p: rx.Var[ProviderRow]) -> rx.Component:
     )
 
 
-def _model_row(m: rx.Var[ModelRow]) -> rx.Component:
+def _model_row(m: rx.Var[ModelInfo]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(m.display_name),
         rx.table.cell(m.provider),

@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import reflex as rx
 
 from llm_chat.db import run_in_session
 from llm_chat.errors import AppError, ValidationError
 from llm_chat.providers.presets import PRESETS
 from llm_chat.services import catalog
+from llm_chat.services.catalog import ModelInfo, ProviderInfo
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
-
-
-@dataclasses.dataclass
-class ProviderRow:
-    """A provider as listed on the admin page (whether a key is set, never the key)."""
-
-    id: int
-    name: str
-    kind: str
-    base_url: str
-    has_api_key: bool
-    enabled: bool
-
-
-@dataclasses.dataclass
-class ModelRow:
-    """A model as listed on the admin page."""
-
-    id: int
-    provider: str
-    display_name: str
-    model_name: str
-    enabled: bool
-    is_default: bool
 
 
 def _optional_float(raw: str) -> float | None:
@@ -60,8 +35,8 @@ class AdminState(AuthState):
     """Lists and forms of the admin page; every handler re-checks the admin role."""
 
     # Every provider and every model.
-    providers: list[ProviderRow] = []  # noqa: RUF012
-    models: list[ModelRow] = []  # noqa: RUF012
+    providers: list[ProviderInfo] = []  # noqa: RUF012
+    models: list[ModelInfo] = []  # noqa: RUF012
     # The kind picked in the add-provider form; fills in its usual base URL.
     new_provider_kind: str = "openai"
     # Translation key of the last error or confirmation.
@@ -79,21 +54,8 @@ class AdminState(AuthState):
         return user is not None and user.is_admin
 
     async def _reload(self) -> None:
-        self.providers = [
-            ProviderRow(**dataclasses.asdict(p))
-            for p in await run_in_session(catalog.list_providers)
-        ]
-        self.models = [
-            ModelRow(
-                id=m.id,
-                provider=m.provider,
-                display_name=m.display_name,
-                model_name=m.model_name,
-                enabled=m.enabled,
-                is_default=m.is_default,
-            )
-            for m in await run_in_session(catalog.list_models)
-        ]
+        self.providers = await run_in_session(catalog.list_providers)
+        self.models = await run_in_session(catalog.list_models)
 
     @rx.event
     async def load_page(self):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import reflex as rx
+from reflex.event import EventSpec
 
 from llm_chat.config import get_settings
 from llm_chat.db import run_in_session
-from llm_chat.errors import AppError, AuthError, ValidationError
+from llm_chat.errors import AppError, AuthError
 from llm_chat.security import InvalidTokenError, create_token, decode_token
 from llm_chat.services import users
 from llm_chat.services.users import UserInfo
@@ -92,25 +95,29 @@ class LoginState(AuthState):
             return rx.redirect(HOME_ROUTE)
         return None
 
+    async def _enter(self, action: Callable[..., UserInfo], **kwargs: str) -> EventSpec | None:
+        """Run a sign-in or registration; on success keep a session and go to the chat."""
+        try:
+            user = await run_in_session(action, **kwargs)
+        except AppError as exc:
+            self.error_key = exc.code
+            return None
+        finally:
+            self.busy = False
+        self.error_key = ""
+        self._start_session(user)
+        return rx.redirect(HOME_ROUTE)
+
     @rx.event
     async def sign_in(self, form: dict[str, str]):
         """Check the credentials and keep a token in the browser."""
         self.busy = True
         yield
-        try:
-            user = await run_in_session(
-                users.authenticate,
-                email=str(form.get("email", "")),
-                password=str(form.get("password", "")),
-            )
-        except AppError as exc:
-            self.error_key = exc.code
-            self.busy = False
-            return
-        self.error_key = ""
-        self.busy = False
-        self._start_session(user)
-        yield rx.redirect(HOME_ROUTE)
+        yield await self._enter(
+            users.authenticate,
+            email=str(form.get("email", "")),
+            password=str(form.get("password", "")),
+        )
 
 
 class RegisterState(LoginState):
@@ -125,18 +132,9 @@ class RegisterState(LoginState):
             return
         self.busy = True
         yield
-        try:
-            user = await run_in_session(
-                users.register_user,
-                email=str(form.get("email", "")),
-                password=password,
-                display_name=str(form.get("display_name", "")),
-            )
-        except (ValidationError, AppError) as exc:
-            self.error_key = exc.code
-            self.busy = False
-            return
-        self.error_key = ""
-        self.busy = False
-        self._start_session(user)
-        yield rx.redirect(HOME_ROUTE)
+        yield await self._enter(
+            users.register_user,
+            email=str(form.get("email", "")),
+            password=password,
+            display_name=str(form.get("display_name", "")),
+        )
