@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import reflex as rx
 
+from llm_chat.components.streaming import streaming_text
 from llm_chat.state.chat import ChatState, MessageItem
 from llm_chat.state.locale import LocaleState, t
+from llm_chat.state.stream import StreamState
 
 # No outer margin on the markdown's first and last blocks: the finished reply then sits exactly
 # where the streaming text was, instead of jumping down by a paragraph margin.
@@ -98,18 +100,8 @@ def streaming_turn() -> rx.Component:
 
 def _streaming_reply() -> rx.Component:
     return rx.box(
-        rx.cond(
-            ChatState.streaming_text != "",
-            # Stripped: replies often start with a space or newline, which pre-wrap would
-            # show, and the text would jump when the finished markdown replaces it.
-            rx.text(
-                ChatState.streaming_text.strip(),
-                white_space="pre-wrap",
-                size="3",
-                id="streaming-text",
-            ),
-            rx.spinner(size="2"),
-        ),
+        rx.cond(StreamState.seq == 0, rx.spinner(size="2")),
+        streaming_text(),
         width="100%",
         class_name="assistant-message streaming",
     )

@@ -16,6 +16,7 @@ from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.providers import ProviderError
 from llm_chat.services import catalog, chat, conversations
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+from llm_chat.state.stream import StreamState
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,6 @@ class ChatState(AuthState):
     conversation_id: int = 0
     # Finished messages of the open conversation, oldest first.
     messages: list[MessageItem] = []  # noqa: RUF012
-    # The reply being written, kept apart from `messages` so each delta carries only it.
-    streaming_text: str = ""
     # True while this tab waits for or streams a reply.
     is_streaming: bool = False
     # The conversation the streaming reply belongs to.
@@ -129,6 +128,8 @@ class ChatState(AuthState):
         self.error_key = ""
         self.rename_id = self.delete_id = 0
         self.sidebar_open = False
+        if self.is_streaming:  # a reload or reconnect: the browser lost the text so far
+            (await self.get_state(StreamState)).resync()
         await self._refresh_models()
         await self._refresh_conversations()
         raw_id = conversation_id_in(self.router.url.path)
@@ -198,7 +199,7 @@ class ChatState(AuthState):
         self.error_key = ""
         self._pending_text = text
         self.is_streaming = True
-        self.streaming_text = ""
+        (await self.get_state(StreamState)).restart()
         self.streaming_conversation_id = self.conversation_id
         self.pending_question = text
         return [rx.set_value(COMPOSER_ID, ""), ChatState.stream_reply]
@@ -251,7 +252,7 @@ class ChatState(AuthState):
 
             async def show(piece: str) -> None:
                 async with self:
-                    self.streaming_text += piece
+                    (await self.get_state(StreamState)).push(piece)
 
             outcome = await chat.stream_reply(
                 turn,
@@ -280,7 +281,7 @@ class ChatState(AuthState):
                             ),
                         ]
                     )
-                self.streaming_text = ""
+                (await self.get_state(StreamState)).restart()
                 self.pending_question = ""
                 self.is_streaming = False
                 self._streaming_question_id = self._streaming_reply_id = 0

@@ -10,6 +10,7 @@ from llm_chat.services import catalog, users
 from llm_chat.services.users import UserInfo
 from llm_chat.state.auth import AuthState, LoginState
 from llm_chat.state.chat import ChatState
+from llm_chat.state.stream import StreamState
 from tests.fake_provider import FakeProvider
 from tests.support.reflex_server import ReflexClient
 
@@ -100,3 +101,29 @@ def conversations_of(user_id: int) -> list[Conversation]:
 def history(rows: list[Message]) -> list[dict[str, str]]:
     """Stored messages as the provider should receive them."""
     return [{"role": m.role, "content": m.content} for m in rows if m.content]
+
+
+def streamed_texts(tab: ReflexClient, since: int = 0) -> list[str]:
+    """The streaming reply's text after each frame that changed it, as the browser builds it.
+
+    Mirrors ``components/streaming.py``: a batch is appended when its ``seq`` follows the last
+    one applied; ``seq == base`` replaces the text (a start or a resync).
+    """
+    text, applied = "", None
+    current = {"seq": 0, "base": 0, "chunk": ""}
+    snapshots: list[str] = []
+    for frame in tab.frames[since:]:
+        changed = [name for name in current if frame.has(StreamState, name)]
+        if not changed:
+            continue
+        for name in changed:
+            current[name] = frame.get(StreamState, name)
+        seq, base, chunk = current["seq"], current["base"], current["chunk"]
+        if seq == base:
+            text, applied = chunk, seq
+        elif applied is not None and seq == applied + 1:
+            text, applied = text + chunk, seq
+        else:
+            continue
+        snapshots.append(text)
+    return snapshots

@@ -16,6 +16,7 @@ from llm_chat.providers.errors import INTERRUPTED
 from llm_chat.services import chat
 from llm_chat.state.auth import AuthState, RegisterState
 from llm_chat.state.chat import ChatState
+from llm_chat.state.stream import StreamState
 from tests.fake_provider import FakeProvider, ReplySpec, generated_tokens
 from tests.state.conftest import TabFactory
 from tests.state.helpers import (
@@ -29,6 +30,7 @@ from tests.state.helpers import (
     send,
     sign_in,
     stored_messages,
+    streamed_texts,
 )
 from tests.support.reflex_server import Frame, ReflexClient
 
@@ -55,14 +57,18 @@ async def test_streamed_reply_is_persisted(
 
     mark = await send(tab, "Tell me something")
 
-    # The reply streamed: growing text in its own var, then the finished message, once.
-    streamed = [v for v in tab.values(ChatState, "streaming_text", since=mark) if v]
+    # The reply streamed: each frame carries only the newest batch, the browser assembles
+    # them; then the finished message, once.
+    streamed = [v for v in streamed_texts(tab, since=mark) if v]
     assert len(streamed) >= 2
     assert all(b.startswith(a) and len(b) > len(a) for a, b in itertools.pairwise(streamed))
-    assert streamed[-1] == reply_text(30)
+    # (leading white space is not shown while streaming; the stored reply keeps it)
+    assert streamed[-1] == reply_text(30).lstrip()
+    chunks = [c for c in tab.values(StreamState, "chunk", since=mark) if c]
+    assert "".join(chunks) == reply_text(30).lstrip()  # no batch is sent twice
     assert tab.values(ChatState, "is_streaming", since=mark)[0] is True
     assert tab.get(ChatState, "is_streaming") is False
-    assert tab.get(ChatState, "streaming_text") == ""
+    assert tab.get(StreamState, "chunk") == ""
     shown = messages(tab)
     assert [(m["role"], m["content"], m["status"]) for m in shown] == [
         ("user", "Tell me something", "complete"),
@@ -104,9 +110,7 @@ async def test_stop_saves_the_partial_reply(
     await sign_in(tab, "bob@example.com")
 
     await tab.emit(ChatState.send, {"form": {"message": "Write a long story"}})
-    await tab.wait_for(
-        lambda t: len(t.get(ChatState, "streaming_text") or "") >= 25, timeout=TIMEOUT
-    )
+    await tab.wait_for(lambda t: len("".join(streamed_texts(t)[-1:])) >= 25, timeout=TIMEOUT)
     await tab.call(
         ChatState.stop_streaming,
         until=lambda t: t.get(ChatState, "is_streaming") is False and len(messages(t)) == 2,
@@ -308,11 +312,7 @@ async def test_no_frame_carries_a_secret(app_db: Engine, open_tab: TabFactory) -
 
 def _reply_bytes(frames: list[Frame]) -> dict[str, int]:
     """Bytes of one reply's frames, split into per-token frames and history-carrying ones."""
-    streaming = [
-        f
-        for f in frames
-        if f.has(ChatState, "streaming_text") and f.get(ChatState, "streaming_text")
-    ]
+    streaming = [f for f in frames if f.has(StreamState, "chunk") and f.get(StreamState, "chunk")]
     with_history = [f for f in frames if f.has(ChatState, "messages")]
     return {
         "frames": len(frames),
@@ -371,6 +371,9 @@ async def test_bytes_per_token_do_not_grow_with_the_conversation(
     # question and its reply join them together at the end), whatever the reply's length.
     for measured in (turn1, turn20):
         assert measured["history_frames"] == 1
+        # O(1) per batch: a frame carries the newest few tokens, never the reply so far
+        # (re-sending it made the last frames of this 1,000-byte reply ~1,200 bytes).
+        assert measured["largest_stream_frame"] <= 600
         assert measured["stream_frames"] >= 5
     assert turn20["largest_stream_frame"] <= 1.3 * turn1["largest_stream_frame"]
     assert turn20["stream"] <= 1.3 * turn1["stream"]
@@ -427,3 +430,26 @@ async def test_switching_model_mid_conversation(
     assert "999999" not in tab.values(ChatState, "selected_model", since=mark)
     await tab.navigate(f"/c/{conversation.id}")
     assert tab.get(ChatState, "selected_model") == str(second)
+
+
+async def test_reload_mid_stream_shows_the_whole_reply(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    make_user("hal@example.com")
+    make_model(make_provider(provider), "fake?tokens=120&delay=0.02")
+    tab = open_tab()
+    await sign_in(tab, "hal@example.com")
+    await tab.emit(ChatState.send, {"form": {"message": "A long answer, please"}})
+    await tab.wait_for(lambda t: len("".join(streamed_texts(t)[-1:])) >= 30, timeout=TIMEOUT)
+    conversation_id = tab.get(ChatState, "conversation_id")
+    await tab.close()
+
+    # The same tab reloads (same client token and storage): the page has none of the text.
+    reloaded = open_tab(local_storage=tab.local_storage)
+    reloaded.token = tab.token
+    await reloaded.connect(f"/c/{conversation_id}")
+    await reloaded.wait_for(lambda t: t.get(ChatState, "is_streaming") is False, timeout=TIMEOUT)
+    texts = [t for t in streamed_texts(reloaded) if t]
+    assert len(texts[0]) >= 30  # a resync: the whole reply so far, at once
+    assert texts[-1] == reply_text(120).lstrip()
+    assert [m["content"] for m in messages(reloaded)] == ["A long answer, please", reply_text(120)]
