@@ -374,6 +374,12 @@ def test_phone_layout_rename_and_delete(app: RunningApp, browser: Browser) -> No
         page.locator("#composer").press("Enter")
         expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
         expect(page.locator(".assistant-message")).to_have_count(1)
+        # A second turn joins the first (the browser appends it; the history is not re-sent).
+        page.locator("#composer").fill("And a follow-up")
+        page.locator("#composer").press("Enter")
+        expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+        expect(page.locator(".assistant-message")).to_have_count(2)
+        expect(page.locator(".user-message")).to_have_text([question, "And a follow-up"])
         screenshot(page, "11-phone")
 
         page.locator("#sidebar-toggle").click()

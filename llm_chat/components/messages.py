@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex_base.vars.base import Var, VarData
 
 from llm_chat.components.streaming import streaming_text
 from llm_chat.state.chat import ChatState, MessageItem
@@ -122,13 +123,48 @@ def empty_state() -> rx.Component:
     )
 
 
+def _turns_since_load() -> rx.Var:
+    """The turns finished since the conversation was loaded, kept in the browser.
+
+    Each turn's end sends only `last_turn` (its question and reply); this React state
+    appends it, and starts over when `messages` is loaded again (`load_seq` changes).
+    """
+    load_var, count_var, last_var = (
+        ChatState.load_seq,
+        ChatState.turns_since_load,
+        ChatState.last_turn,
+    )
+    load, count, last = str(load_var), str(count_var), str(last_var)  # JS expressions
+    hook = f"""
+const [turnsSinceLoad, setTurnsSinceLoad] = useState({{ load: null, count: 0, items: [] }});
+useEffect(() => {{
+    setTurnsSinceLoad((prev) => {{
+        if (prev.load !== {load}) return {{ load: {load}, count: {count}, items: [...{last}] }};
+        if (prev.count === {count}) return prev;
+        return {{ load: prev.load, count: {count}, items: [...prev.items, ...{last}] }};
+    }});
+}}, [{load}, {count}]);
+"""
+    deps = VarData.merge(
+        load_var._get_all_var_data(), count_var._get_all_var_data(), last_var._get_all_var_data()
+    )
+    return Var(
+        _js_expr="turnsSinceLoad.items",
+        _var_type=list[MessageItem],
+        _var_data=VarData(imports={"react": ["useState", "useEffect"]}, hooks={hook: deps}),
+    )
+
+
 def message_list() -> rx.Component:
     """All messages of the open conversation, newest at the bottom."""
     return rx.cond(
-        (ChatState.messages.length() > 0) | ChatState.show_streaming,
+        (ChatState.messages.length() > 0)
+        | (ChatState.turns_since_load > 0)
+        | ChatState.show_streaming,
         rx.box(
             rx.vstack(
                 rx.foreach(ChatState.messages, message_view),
+                rx.foreach(_turns_since_load(), message_view),
                 streaming_turn(),
                 spacing="5",
                 width="100%",

@@ -74,8 +74,15 @@ class ChatState(AuthState):
     conversations: list[ConversationItem] = []  # noqa: RUF012
     # The open conversation (0: a new chat that has no messages yet).
     conversation_id: int = 0
-    # Finished messages of the open conversation, oldest first.
+    # Finished messages of the open conversation when it was opened, oldest first. Turns
+    # finished since then are not added here (that would re-send the whole list each turn):
+    # the browser appends `last_turn` to its own copy (components/messages.py).
     messages: list[MessageItem] = []  # noqa: RUF012
+    # Counts how often `messages` was loaded; the browser drops its appended turns on a change.
+    load_seq: int = 0
+    # Turns finished in the open conversation since it was loaded, and the newest of them.
+    turns_since_load: int = 0
+    last_turn: list[MessageItem] = []  # noqa: RUF012
     # True while this tab waits for or streams a reply.
     is_streaming: bool = False
     # The conversation the streaming reply belongs to.
@@ -128,6 +135,9 @@ class ChatState(AuthState):
         self.error_key = ""
         self.rename_id = self.delete_id = 0
         self.sidebar_open = False
+        self.load_seq += 1
+        self.turns_since_load = 0
+        self.last_turn = []
         if self.is_streaming:  # a reload or reconnect: the browser lost the text so far
             (await self.get_state(StreamState)).resync()
         await self._refresh_models()
@@ -263,24 +273,23 @@ class ChatState(AuthState):
             )
             async with self:
                 if self.conversation_id == turn.conversation_id:
-                    self.messages.extend(
-                        [
-                            MessageItem(
-                                id=turn.user_message_id,
-                                role=MessageRole.USER.value,
-                                content=text,
-                                status=MessageStatus.COMPLETE.value,
-                                error="",
-                            ),
-                            MessageItem(
-                                id=turn.reply_message_id,
-                                role=MessageRole.ASSISTANT.value,
-                                content=outcome.content,
-                                status=outcome.status.value,
-                                error=outcome.error or "",
-                            ),
-                        ]
-                    )
+                    self.turns_since_load += 1
+                    self.last_turn = [
+                        MessageItem(
+                            id=turn.user_message_id,
+                            role=MessageRole.USER.value,
+                            content=text,
+                            status=MessageStatus.COMPLETE.value,
+                            error="",
+                        ),
+                        MessageItem(
+                            id=turn.reply_message_id,
+                            role=MessageRole.ASSISTANT.value,
+                            content=outcome.content,
+                            status=outcome.status.value,
+                            error=outcome.error or "",
+                        ),
+                    ]
                 (await self.get_state(StreamState)).restart()
                 self.pending_question = ""
                 self.is_streaming = False

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import col, select
 
 from llm_chat.db import session_scope
@@ -61,13 +63,10 @@ async def sign_in(tab: ReflexClient, email: str, password: str = PASSWORD) -> No
 async def send(tab: ReflexClient, text: str, *, timeout: float = TIMEOUT) -> int:  # noqa: ASYNC109
     """Send ``text`` and wait until its reply has ended; returns the index of the first frame."""
     mark = len(tab.frames)
-    count = len(tab.get(ChatState, "messages") or [])
+    count = len(shown_messages(tab))
     await tab.emit(ChatState.send, {"form": {"message": text}})
     await tab.wait_for(
-        lambda t: (
-            t.get(ChatState, "is_streaming") is False
-            and len(t.get(ChatState, "messages") or []) == count + 2
-        ),
+        lambda t: t.get(ChatState, "is_streaming") is False and len(shown_messages(t)) == count + 2,
         timeout=timeout,
     )
     return mark
@@ -127,3 +126,30 @@ def streamed_texts(tab: ReflexClient, since: int = 0) -> list[str]:
             continue
         snapshots.append(text)
     return snapshots
+
+
+def shown_messages(tab: ReflexClient) -> list[dict[str, Any]]:
+    """The finished messages the page shows, as the browser assembles them.
+
+    Mirrors ``components/messages.py``: ``messages`` as loaded, then each ``last_turn`` sent
+    since, appended once per new ``turns_since_load``; a new ``load_seq`` starts over.
+    """
+    loaded: list[dict[str, Any]] = []
+    appended: list[dict[str, Any]] = []
+    load, count = None, 0
+    current: dict[str, Any] = {"load_seq": 0, "turns_since_load": 0, "last_turn": []}
+    for frame in tab.frames:
+        if frame.has(ChatState, "messages"):
+            loaded = list(frame.get(ChatState, "messages"))
+        changed = [name for name in current if frame.has(ChatState, name)]
+        for name in changed:
+            current[name] = frame.get(ChatState, name)
+        if not changed:
+            continue
+        if current["load_seq"] != load:
+            load, count = current["load_seq"], current["turns_since_load"]
+            appended = list(current["last_turn"])
+        elif current["turns_since_load"] != count:
+            count = current["turns_since_load"]
+            appended = [*appended, *current["last_turn"]]
+    return [*loaded, *appended]

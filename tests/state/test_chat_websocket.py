@@ -28,6 +28,7 @@ from tests.state.helpers import (
     make_provider,
     make_user,
     send,
+    shown_messages,
     sign_in,
     stored_messages,
     streamed_texts,
@@ -42,7 +43,7 @@ def reply_text(tokens: int) -> str:
 
 def messages(tab: ReflexClient) -> list[dict[str, object]]:
     """The finished messages the tab shows."""
-    return list(tab.get(ChatState, "messages") or [])
+    return shown_messages(tab)
 
 
 async def test_streamed_reply_is_persisted(
@@ -367,17 +368,19 @@ async def test_bytes_per_token_do_not_grow_with_the_conversation(
         stream, total = measured["stream"] / tokens, measured["total"] / tokens
         print(f"{name}: {stream:.0f} streaming bytes/token, {total:.0f} bytes/token in all")
 
-    # Per-token frames never carry the history: the finished messages go once per turn (the
-    # question and its reply join them together at the end), whatever the reply's length.
+    # The history is never re-sent: not per batch, not at the end of the turn (only the turn's
+    # question and reply travel, in `last_turn`), whatever the conversation's length.
+    reply_bytes = len(reply_text(tokens).encode())
     for measured in (turn1, turn20):
-        assert measured["history_frames"] == 1
+        assert measured["history_frames"] == 0
         # O(1) per batch: a frame carries the newest few tokens, never the reply so far
         # (re-sending it made the last frames of this 1,000-byte reply ~1,200 bytes).
         assert measured["largest_stream_frame"] <= 600
         assert measured["stream_frames"] >= 5
+        assert measured["total"] <= 2 * reply_bytes + 16 * 1024  # the streaming target
     assert turn20["largest_stream_frame"] <= 1.3 * turn1["largest_stream_frame"]
     assert turn20["stream"] <= 1.3 * turn1["stream"]
-    assert turn20["total"] - turn20["history"] <= 1.3 * (turn1["total"] - turn1["history"])
+    assert turn20["total"] <= 1.3 * turn1["total"]
 
 
 async def test_switching_model_mid_conversation(
