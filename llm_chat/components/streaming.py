@@ -18,8 +18,10 @@ STREAMING_TEXT_ID = "streaming-text"
 class StreamingText(Div):
     """A div whose text the browser extends with each batch, so a delta is O(1) per token.
 
-    React renders it empty and never touches its text: an effect appends ``StreamState.chunk``
-    for each new ``seq``, or replaces the text when ``seq == base`` (start, or resync).
+    React renders it empty and never touches its text: an effect takes ``StreamState.chunk``
+    for each new ``seq`` and reveals it over about the time until the next batch (so batches
+    of a few hundred ms still read as a steady flow), or replaces the text when
+    ``seq == base`` (a start, or a resync after a reload).
     """
 
     _memoization_mode = MemoizationMode(disposition=MemoizationDisposition.ALWAYS, recursive=False)
@@ -29,21 +31,39 @@ class StreamingText(Div):
         return {"react": ["useEffect"]}
 
     def add_hooks(self) -> list[str | Var]:
-        """Append or replace the text when a new batch arrives."""
+        """Receive batches; reveal their text smoothly until the next one is due."""
         ref = self.get_ref()
         seq, base, chunk = StreamState.seq, StreamState.base, StreamState.chunk
         code = f"""
 useEffect(() => {{
     const el = {ref}.current;
     if (!el) return;
+    const s = el.__stream || (el.__stream = {{ seq: null, pending: "", gap: 40, last: 0, raf: 0 }});
     const seq = {seq};
     if (seq === {base}) {{
+        if (s.raf) cancelAnimationFrame(s.raf);
         el.textContent = {chunk};
-        el.dataset.seq = String(seq);
-    }} else if (String(seq - 1) === el.dataset.seq) {{
-        el.append({chunk});
-        el.dataset.seq = String(seq);
+        Object.assign(s, {{ seq, pending: "", raf: 0, last: performance.now() }});
+        return;
     }}
+    if (s.seq === null || seq !== s.seq + 1) return;
+    const now = performance.now();
+    s.gap = Math.min(400, Math.max(16, now - s.last));
+    s.last = now;
+    s.seq = seq;
+    s.pending += {chunk};
+    if (s.raf) return;
+    let before = now;
+    const reveal = (time) => {{
+        const count = Math.max(1, Math.ceil((s.pending.length * (time - before)) / s.gap));
+        before = time;
+        const last = el.lastChild;
+        const node = last && last.nodeType === 3 ? last : el.appendChild(document.createTextNode(""));
+        node.appendData(s.pending.slice(0, count));
+        s.pending = s.pending.slice(count);
+        s.raf = s.pending ? requestAnimationFrame(reveal) : 0;
+    }};
+    s.raf = requestAnimationFrame(reveal);
 }}, [{seq}, {base}]);
 """
         var_data = VarData.merge(
