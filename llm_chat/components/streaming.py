@@ -57,8 +57,9 @@ useEffect(() => {{
     const reveal = (time) => {{
         const count = Math.max(1, Math.ceil((s.pending.length * (time - before)) / s.gap));
         before = time;
-        const last = el.lastChild;
-        const node = last && last.nodeType === 3 ? last : el.appendChild(document.createTextNode(""));
+        const tail = el.lastChild;
+        const node =
+            tail && tail.nodeType === 3 ? tail : el.appendChild(document.createTextNode(""));
         node.appendData(s.pending.slice(0, count));
         s.pending = s.pending.slice(count);
         s.raf = s.pending ? requestAnimationFrame(reveal) : 0;
