@@ -163,6 +163,20 @@ def message_list() -> rx.Component:
         | ChatState.show_streaming,
         rx.box(
             rx.vstack(
+                rx.cond(
+                    ChatState.has_older,
+                    rx.center(
+                        rx.button(
+                            rx.icon("chevrons_up", size=14),
+                            t("chat.load_older"),
+                            variant="ghost",
+                            size="1",
+                            on_click=ChatState.load_older,
+                            id="load-older",
+                        ),
+                        width="100%",
+                    ),
+                ),
                 rx.foreach(ChatState.messages, message_view),
                 rx.foreach(_turns_since_load(), message_view),
                 streaming_turn(),

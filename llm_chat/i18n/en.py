@@ -58,6 +58,7 @@ EN: dict[str, str] = {
     "chat.status_streaming": "Still being written…",
     "chat.status_error": "No reply",
     "chat.menu": "Conversation actions",
+    "chat.load_older": "Show earlier messages",
     "chat.admin": "Admin",
     # Errors
     "error.generic": "Something went wrong. Please try again.",

@@ -58,6 +58,7 @@ ZH_CN: dict[str, str] = {
     "chat.status_streaming": "仍在生成…",
     "chat.status_error": "没有回复",
     "chat.menu": "对话操作",
+    "chat.load_older": "显示更早的消息",
     "chat.admin": "管理",
     # Errors
     "error.generic": "出了点问题，请重试。",

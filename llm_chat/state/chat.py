@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 CONVERSATION_ROUTE = "/c/[cid]"
 COMPOSER_ID = "composer"
 SIDEBAR_LIMIT = 200
+# Messages loaded when a conversation opens, and per "earlier messages" click: the page
+# stays small however long the conversation is.
+MESSAGE_WINDOW = 30
 # Stop signals of the replies streaming in this process, by browser tab (client token).
 # A tab's events always reach the worker that runs its stream, so a local registry suffices.
 _stop_signals: dict[str, asyncio.Event] = {}
@@ -78,6 +81,8 @@ class ChatState(AuthState):
     # finished since then are not added here (that would re-send the whole list each turn):
     # the browser appends `last_turn` to its own copy (components/messages.py).
     messages: list[MessageItem] = []  # noqa: RUF012
+    # Whether the conversation has messages before the first one in `messages`.
+    has_older: bool = False
     # Counts how often `messages` was loaded; the browser drops its appended turns on a change.
     load_seq: int = 0
     # Turns finished in the open conversation since it was loaded, and the newest of them.
@@ -143,36 +148,63 @@ class ChatState(AuthState):
         await self._refresh_models()
         await self._refresh_conversations()
         raw_id = conversation_id_in(self.router.url.path)
+        self.has_older = False
         if not raw_id:
             self.conversation_id = 0
             self.messages = []
             return None
         conversation_id = int(raw_id) if raw_id.isdigit() else -1
         try:
-            views = await run_in_session(
-                conversations.list_messages, user_id=self._user_id, conversation_id=conversation_id
-            )
+            self.messages = await self._message_window(conversation_id, before_id=None)
         except AppError as exc:
             self.conversation_id = 0
             self.messages = []
             self.error_key = exc.code
             return None
         self.conversation_id = conversation_id
-        self.messages = [
-            MessageItem(
-                id=v.id, role=v.role, content=v.content, status=v.status, error=v.error or ""
-            )
-            for v in views
-            if not (
-                self.is_streaming
-                and v.id in (self._streaming_question_id, self._streaming_reply_id)
-            )
-        ]
         remembered = next(
             (str(c.model_id) for c in self.conversations if c.id == conversation_id), ""
         )
         if remembered in {m.id for m in self.models}:
             self.selected_model = remembered
+        return None
+
+    async def _message_window(
+        self, conversation_id: int, before_id: int | None
+    ) -> list[MessageItem]:
+        """Up to MESSAGE_WINDOW messages (before ``before_id``), setting ``has_older``."""
+        views = await run_in_session(
+            conversations.list_messages,
+            user_id=self._user_id,
+            conversation_id=conversation_id,
+            limit=MESSAGE_WINDOW + 1,
+            before_id=before_id,
+        )
+        self.has_older = len(views) > MESSAGE_WINDOW
+        return [
+            MessageItem(
+                id=v.id, role=v.role, content=v.content, status=v.status, error=v.error or ""
+            )
+            for v in views[-MESSAGE_WINDOW:]
+            if not (
+                self.is_streaming
+                and v.id in (self._streaming_question_id, self._streaming_reply_id)
+            )
+        ]
+
+    @rx.event
+    async def load_older(self):
+        """Show the messages before the earliest one on screen."""
+        if await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
+        if not self.conversation_id or not self.messages:
+            return None
+        try:
+            older = await self._message_window(self.conversation_id, self.messages[0].id)
+        except AppError as exc:
+            self.error_key = exc.code
+            return None
+        self.messages = [*older, *self.messages]
         return None
 
     @rx.event

@@ -357,7 +357,7 @@ async def test_bytes_per_token_do_not_grow_with_the_conversation(
                 status=MessageStatus.COMPLETE,
             )
     await tab.navigate(f"/c/{conversation_id}")
-    assert len(messages(tab)) == 38
+    assert len(messages(tab)) == 30  # the latest window of the 38 messages
     mark = await send(tab, "Question 20")
     turn20 = _reply_bytes(tab.frames[mark:])
     assert len(provider.wait_for_requests(2)[1].messages) == 39  # the whole history was sent
@@ -456,3 +456,40 @@ async def test_reload_mid_stream_shows_the_whole_reply(
     assert len(texts[0]) >= 30  # a resync: the whole reply so far, at once
     assert texts[-1] == reply_text(120).lstrip()
     assert [m["content"] for m in messages(reloaded)] == ["A long answer, please", reply_text(120)]
+
+
+async def test_long_conversation_opens_at_its_latest_messages(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("ivy@example.com")
+    model_id = make_model(make_provider(provider), "fake-model")
+    conversation_id = None
+    for turn in range(1, 38):  # 37 turns: 74 messages
+        with session_scope() as session:
+            started = chat.begin_turn(
+                session=session,
+                user_id=user.id,
+                conversation_id=conversation_id,
+                model_id=model_id,
+                text=f"Question {turn}",
+            )
+            chat.save_reply(
+                session=session,
+                message_id=started.reply_message_id,
+                content=f"Answer {turn}",
+                status=MessageStatus.COMPLETE,
+            )
+        conversation_id = started.conversation_id
+    tab = open_tab()
+    await sign_in(tab, "ivy@example.com")
+    await tab.navigate(f"/c/{conversation_id}")
+    shown = [m["content"] for m in messages(tab)]
+    assert len(shown) == 30
+    assert shown[-1] == "Answer 37"
+    assert tab.get(ChatState, "has_older") is True
+
+    await tab.call(ChatState.load_older, until=lambda t: len(messages(t)) == 60)
+    assert tab.get(ChatState, "has_older") is True
+    await tab.call(ChatState.load_older, until=lambda t: len(messages(t)) == 74)
+    assert tab.get(ChatState, "has_older") is False
+    assert [m["content"] for m in messages(tab)][:2] == ["Question 1", "Answer 1"]
