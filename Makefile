@@ -52,5 +52,10 @@ test: setup
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
+## bench: the performance benchmarks of the issue (browser + protocol load); QUICK=1 for ~2 minutes
+bench: setup
+	@scripts/ensure_chromium.sh
+	$(PY) -m bench.run $(if $(QUICK),--quick,)
+
 clean:
 	rm -rf .web .states test-output
