@@ -7,16 +7,19 @@ import logging
 
 import reflex as rx
 
+from llm_chat.api.app import create_api
 from llm_chat.config import get_settings
 from llm_chat.pages.admin import admin_page
 from llm_chat.pages.auth import login_page, register_page
 from llm_chat.pages.chat import chat_page
+from llm_chat.pages.settings import settings_page
 from llm_chat.services.startup import prepare_database
 from llm_chat.state.admin import AdminState
 from llm_chat.state.auth import LoginState
 from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
 from llm_chat.state.exceptions import backend_exception_handler
 from llm_chat.state.locale import LocaleState
+from llm_chat.state.settings import SETTINGS_ROUTE, SettingsState
 
 logging.getLogger("llm_chat").setLevel(logging.INFO)
 # Refuse to start with an empty, short or well-known secret (raises InsecureSecretError).
@@ -31,6 +34,8 @@ app = rx.App(
     head_components=[rx.script(src="/chat.js")],
     stylesheets=["/chat.css"],
     backend_exception_handler=backend_exception_handler,
+    # The REST + SSE API and the OpenAI-compatible gateway (/api/..., /v1/...), same port.
+    api_transformer=create_api(),
 )
 app.register_lifespan_task(_on_startup)
 
@@ -63,4 +68,10 @@ app.add_page(
     route="/admin",
     title="Admin · LLM Chat",
     on_load=[LocaleState.detect_language, AdminState.load_page],
+)
+app.add_page(
+    settings_page,
+    route=SETTINGS_ROUTE,
+    title="Settings · LLM Chat",
+    on_load=[LocaleState.detect_language, SettingsState.load_page],
 )

@@ -175,6 +175,13 @@ def sidebar() -> rx.Component:
                     href="/admin",
                 ),
             ),
+            rx.link(
+                rx.icon_button(
+                    rx.icon("key_round", size=16), variant="ghost", aria_label=t("chat.settings")
+                ),
+                href="/settings",
+                id="settings-link",
+            ),
             rx.tooltip(
                 rx.icon_button(
                     rx.icon("log_out", size=16),

@@ -24,3 +24,10 @@ def timestamp_column(*, index: bool = False) -> sa.Column:  # type: ignore[type-
         default=utcnow,
         index=index,
     )
+
+
+def optional_timestamp_column() -> sa.Column:  # type: ignore[type-arg]
+    """A nullable timestamp (``None`` until something happens), with microseconds on MySQL."""
+    return sa.Column(
+        sa.DateTime().with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb"), nullable=True
+    )

@@ -1,6 +1,13 @@
 """The LLM adapter layer: any OpenAI-compatible endpoint through ``openai.AsyncOpenAI``."""
 
-from llm_chat.providers.client import ChatMessage, ModelTarget, stream_chat
+from llm_chat.providers.client import ChatMessage, ModelTarget, StreamStats, stream_chat
 from llm_chat.providers.errors import ProviderError, classify_provider_error
 
-__all__ = ["ChatMessage", "ModelTarget", "ProviderError", "classify_provider_error", "stream_chat"]
+__all__ = [
+    "ChatMessage",
+    "ModelTarget",
+    "ProviderError",
+    "StreamStats",
+    "classify_provider_error",
+    "stream_chat",
+]

@@ -40,6 +40,18 @@ class ModelTarget:
         return f"ModelTarget(model_id={self.model_id}, model_name={self.model_name!r})"
 
 
+@dataclass
+class StreamStats:
+    """What the provider reported about a streamed reply, filled in as the stream ends.
+
+    Fields stay ``None`` when the provider does not report them.
+    """
+
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+
+
 class _ClientPool:
     """One ``AsyncOpenAI`` (and its connection pool) per endpoint and key."""
 
@@ -75,12 +87,17 @@ def build_messages(target: ModelTarget, history: list[ChatMessage]) -> list[Chat
 
 
 async def stream_chat(
-    target: ModelTarget, history: list[ChatMessage], *, provider_timeout: float = 60.0
+    target: ModelTarget,
+    history: list[ChatMessage],
+    *,
+    provider_timeout: float = 60.0,
+    stats: StreamStats | None = None,
 ) -> AsyncGenerator[str, None]:
     """Yield the reply's text pieces as the provider streams them.
 
     Closing the generator early (``aclose``) closes the HTTP response, so the provider
-    stops generating.
+    stops generating. With ``stats``, token usage is asked for (``stream_options``) and
+    recorded there with the finish reason.
 
     Raises:
         openai.OpenAIError: whatever the provider or the network did; see
@@ -92,6 +109,8 @@ async def stream_chat(
         params["temperature"] = target.temperature
     if target.max_tokens is not None:
         params["max_tokens"] = target.max_tokens
+    if stats is not None:
+        params["stream_options"] = {"include_usage": True}
     stream = await client.chat.completions.create(
         model=target.model_name,
         messages=build_messages(target, history),  # type: ignore[arg-type]
@@ -100,8 +119,13 @@ async def stream_chat(
     )
     try:
         async for chunk in stream:
+            if stats is not None and chunk.usage is not None:
+                stats.prompt_tokens = chunk.usage.prompt_tokens
+                stats.completion_tokens = chunk.usage.completion_tokens
             if not chunk.choices:
                 continue
+            if stats is not None and chunk.choices[0].finish_reason:
+                stats.finish_reason = chunk.choices[0].finish_reason
             text = chunk.choices[0].delta.content
             if text:
                 yield text

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlparse
 
@@ -30,12 +31,15 @@ def default_box() -> SecretBox:
 
 @dataclass(frozen=True)
 class ModelOption:
-    """A model as the chat view's dropdown shows it."""
+    """A model as the chat view's dropdown (and the API's model list) shows it."""
 
     id: int
     name: str
     provider: str
     is_default: bool
+    # The provider's id for the model ("gpt-4o-mini"), and when it was added.
+    model_name: str = ""
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,41 @@ def list_enabled_models(*, session: Session) -> list[ModelOption]:
         .order_by(col(ChatModel.is_default).desc(), col(ChatModel.display_name), col(ChatModel.id))
     ).all()
     return [
-        ModelOption(id=m.id or 0, name=m.display_name, provider=p.name, is_default=m.is_default)
+        ModelOption(
+            id=m.id or 0,
+            name=m.display_name,
+            provider=p.name,
+            is_default=m.is_default,
+            model_name=m.model_name,
+            created_at=m.created_at,
+        )
         for m, p in rows
     ]
+
+
+def find_enabled_model(*, session: Session, ref: str) -> ModelOption:
+    """The enabled model ``ref`` names: by display name, else provider model id, else our id.
+
+    An empty ``ref`` means the default model. Among equal names the default comes first.
+
+    Raises:
+        ProviderError: ``provider.model_unavailable`` if no enabled model matches.
+    """
+    options = list_enabled_models(session=session)
+    ref = ref.strip()
+    if not ref:
+        if options:
+            return options[0]
+        raise ProviderError(UNAVAILABLE)
+    for matches in (
+        lambda o: o.name == ref,
+        lambda o: o.model_name == ref,
+        lambda o: str(o.id) == ref,
+    ):
+        found = next((o for o in options if matches(o)), None)
+        if found is not None:
+            return found
+    raise ProviderError(UNAVAILABLE)
 
 
 def resolve_target(*, session: Session, model_id: int, box: SecretBox | None = None) -> ModelTarget:

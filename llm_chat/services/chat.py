@@ -14,7 +14,13 @@ from llm_chat.db import session_scope
 from llm_chat.errors import ValidationError
 from llm_chat.models import Message, MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
-from llm_chat.providers import ChatMessage, ModelTarget, classify_provider_error, stream_chat
+from llm_chat.providers import (
+    ChatMessage,
+    ModelTarget,
+    StreamStats,
+    classify_provider_error,
+    stream_chat,
+)
 from llm_chat.providers.errors import INTERRUPTED
 from llm_chat.services.catalog import resolve_target
 from llm_chat.services.conversations import create_conversation, get_owned, title_from_message
@@ -27,7 +33,10 @@ CHECKPOINT_SECONDS = 3.0
 
 @dataclass(frozen=True)
 class Turn:
-    """A started turn: the question is saved, the answer's row waits as ``streaming``."""
+    """A started turn: the question is saved, the answer's row waits as ``streaming``.
+
+    A turn that is not stored (an API client opted out) has no rows: its ids are 0.
+    """
 
     conversation_id: int
     title: str
@@ -191,6 +200,9 @@ async def batch_by_time(
 
 
 async def _save(message_id: int, content: str, status: MessageStatus, error: str | None) -> None:
+    if not message_id:  # a turn that is not stored
+        return
+
     def write() -> None:
         with session_scope() as session:
             save_reply(
@@ -207,16 +219,20 @@ async def stream_reply(
     stop: asyncio.Event,
     batch_seconds: float,
     provider_timeout: float = 60.0,
+    stopped_status: MessageStatus = MessageStatus.STOPPED,
+    stats: StreamStats | None = None,
 ) -> ReplyOutcome:
     """Stream the reply to ``on_text`` in time batches and save it however it ends.
 
-    Ends as ``complete``, ``stopped`` (``stop`` was set), ``error`` (the provider failed
-    before any text) or ``interrupted`` (it failed midway, or the task was cancelled);
-    the text produced so far is saved in every case.
+    Ends as ``complete``, ``stopped`` (``stop`` was set; ``stopped_status`` names it
+    otherwise, e.g. ``interrupted`` when an API client went away), ``error`` (the provider
+    failed before any text) or ``interrupted`` (it failed midway, or the task was
+    cancelled); the text produced so far is saved in every case. ``stats`` receives the
+    provider's token counts, if it reports them.
     """
     parts: list[str] = []
     status, error = MessageStatus.COMPLETE, None
-    source = stream_chat(turn.target, turn.history, provider_timeout=provider_timeout)
+    source = stream_chat(turn.target, turn.history, provider_timeout=provider_timeout, stats=stats)
     loop = asyncio.get_running_loop()
     last_checkpoint = loop.time()
     try:
@@ -227,7 +243,7 @@ async def stream_reply(
                 last_checkpoint = loop.time()
                 await _save(turn.reply_message_id, "".join(parts), MessageStatus.STREAMING, None)
         if stop.is_set():
-            status = MessageStatus.STOPPED
+            status = stopped_status
     except asyncio.CancelledError:
         status, error = MessageStatus.INTERRUPTED, INTERRUPTED
         raise

@@ -64,13 +64,25 @@ def get_owned(*, session: Session, user_id: int, conversation_id: int) -> Conver
     return conversation
 
 
+def get_summary(*, session: Session, user_id: int, conversation_id: int) -> ConversationSummary:
+    """The user's conversation as the list shows it.
+
+    Raises:
+        NotFoundError: not the user's conversation.
+    """
+    c = get_owned(session=session, user_id=user_id, conversation_id=conversation_id)
+    return ConversationSummary(
+        id=conversation_id, title=c.title, model_id=c.model_id, updated_at=c.updated_at
+    )
+
+
 def list_conversations(
     *, session: Session, user_id: int, limit: int = 200, offset: int = 0, search: str = ""
 ) -> list[ConversationSummary]:
     """The user's conversations, newest first."""
     query = select(Conversation).where(Conversation.user_id == user_id)
     if search.strip():
-        query = query.where(col(Conversation.title).contains(search.strip()))
+        query = query.where(col(Conversation.title).contains(search.strip(), autoescape=True))
     query = query.order_by(col(Conversation.updated_at).desc(), col(Conversation.id).desc())
     rows = session.exec(query.offset(offset).limit(limit)).all()
     return [

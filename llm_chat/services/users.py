@@ -125,11 +125,14 @@ def get_active_user(*, session: Session, user_id: int) -> UserInfo:
     """The active user with this id.
 
     Raises:
-        AuthError: no such user, or disabled.
+        AuthError: ``error.auth_required`` if there is no such user, ``auth.disabled`` if
+            the account is disabled.
     """
     user = session.get(User, user_id)
-    if user is None or not user.is_active:
+    if user is None:
         raise AuthError("error.auth_required")
+    if not user.is_active:
+        raise AuthError("auth.disabled")
     return to_info(user)
 
 

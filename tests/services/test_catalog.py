@@ -122,3 +122,24 @@ def test_seed_from_environment_is_idempotent(app_db: Engine) -> None:
     assert again == []
     assert kinds == ["deepseek", "openai"]
     assert names == ["deepseek-chat", "deepseek-reasoner", "gpt-4o", "gpt-4o-mini"]
+
+
+def test_models_are_found_by_name_model_id_or_id_among_enabled_ones(sqlite_db: Engine) -> None:
+    provider_id = _provider()
+    with session_scope() as session:
+        default = catalog.create_model(
+            session=session, provider_id=provider_id, display_name="Fast", model_name="qwen:7b"
+        )
+        other = catalog.create_model(
+            session=session, provider_id=provider_id, display_name="Smart", model_name="qwen:72b"
+        )
+        catalog.set_model_enabled(session=session, model_id=other.id, enabled=False)
+    with session_scope() as session:
+        found = [
+            catalog.find_enabled_model(session=session, ref=ref).id
+            for ref in ("Fast", "qwen:7b", str(default.id), "", "  Fast ")
+        ]
+        assert found == [default.id] * 5
+        for ref in ("Smart", "qwen:72b", str(other.id), "fast"):
+            with pytest.raises(ProviderError):
+                catalog.find_enabled_model(session=session, ref=ref)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -10,7 +11,7 @@ from sqlalchemy.engine import Engine
 from llm_chat.db import session_scope
 from llm_chat.errors import ValidationError
 from llm_chat.models import Message, MessageStatus
-from llm_chat.providers import ProviderError
+from llm_chat.providers import ProviderError, StreamStats
 from llm_chat.services import catalog, chat, conversations
 from tests.fake_provider import FakeProvider, ReplySpec
 from tests.support.factories import make_model, make_user
@@ -223,3 +224,52 @@ async def test_batches_flush_what_came_before_an_error() -> None:
     with pytest.raises(RuntimeError, match="gone"):
         await consume()
     assert "".join(seen) == "ab"
+
+
+async def test_an_api_client_leaving_saves_the_reply_as_interrupted(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(token_count=200, delay=0.01))
+    turn = _begin(user.id, model_id, "Long answer please")
+    stop = asyncio.Event()
+
+    async def leave_early(text: str) -> None:
+        stop.set()
+
+    outcome = await chat.stream_reply(
+        turn,
+        on_text=leave_early,
+        stop=stop,
+        batch_seconds=0.04,
+        stopped_status=MessageStatus.INTERRUPTED,
+    )
+    assert outcome.status == MessageStatus.INTERRUPTED
+    reply = _stored(turn.reply_message_id)
+    assert (reply.status, reply.content) == ("interrupted", outcome.content)
+    assert outcome.content
+
+
+async def test_usage_is_reported_and_unstored_turns_write_nothing(
+    sqlite_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    turn = _begin(user.id, model_id, "Count me")
+    unstored = dataclasses.replace(turn, user_message_id=0, reply_message_id=0)
+    stats = StreamStats()
+    outcome = await chat.stream_reply(
+        unstored, on_text=_ignore, stop=asyncio.Event(), batch_seconds=0.04, stats=stats
+    )
+    assert outcome.content == "Echo: Count me"
+    assert (stats.completion_tokens, stats.finish_reason) == (3, "stop")  # "Echo:", " Count", " me"
+    assert stats.prompt_tokens is not None
+    record = provider.last_request
+    assert record is not None
+    assert record.body["stream_options"] == {"include_usage": True}
+    assert _stored(turn.reply_message_id).status == MessageStatus.STREAMING  # untouched
+
+
+async def _ignore(text: str) -> None:
+    return None

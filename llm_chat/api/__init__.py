@@ -1,0 +1,1 @@
+"""REST + SSE routes and the OpenAI-compatible gateway: thin adapters over the services."""

@@ -1,0 +1,66 @@
+"""The FastAPI app that serves the API; Reflex mounts the UI under it on the same port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
+
+from llm_chat.api.errors import API_PREFIX, OPENAI_PREFIX, install_error_handlers
+from llm_chat.api.limits import BodyLimitMiddleware
+from llm_chat.api.routes import auth, chat, conversations, models, openai_compat
+
+DESCRIPTION = """\
+The same conversations, models and rules as the web app.
+
+Authenticate with `Authorization: Bearer <token>`: a sign-in token from
+`POST /api/auth/token`, or a personal API key (`llmc_…`) made on the settings page.
+`/v1/...` speaks OpenAI's chat completions API, so OpenAI clients and SDKs work with
+`base_url=<this server>/v1` and a personal API key.
+"""
+_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _answer_unmatched(routers: list[APIRouter]) -> Callable[[Request], None]:
+    """The endpoint for any other request under the API's prefixes.
+
+    It answers 405 with every method the path has in ``Allow``, else 404. Without it the
+    UI mounted under the API would answer, and Starlette's own 405 lists only the methods
+    of the first route that matches the path.
+    """
+    routes = [r for router in routers for r in router.routes if isinstance(r, APIRoute)]
+
+    def unmatched(request: Request) -> None:
+        path = request.url.path
+        allowed = {m for r in routes if r.path_regex.match(path) for m in r.methods or ()}
+        if allowed:
+            raise HTTPException(status_code=405, headers={"Allow": ", ".join(sorted(allowed))})
+        raise HTTPException(status_code=404)
+
+    return unmatched
+
+
+def create_api() -> FastAPI:
+    """A new API app (docs at ``/api/docs``, schema at ``/api/openapi.json``)."""
+    api = FastAPI(
+        title="LLM Chat API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+    )
+    install_error_handlers(api)
+    routers = [m.router for m in (auth, models, conversations, chat, openai_compat)]
+    for router in routers:
+        api.include_router(router)
+    unmatched = _answer_unmatched(routers)
+    for prefix in (API_PREFIX, OPENAI_PREFIX):
+        api.add_api_route(
+            prefix + "{path:path}", unmatched, methods=_METHODS, include_in_schema=False
+        )
+    api.add_middleware(BodyLimitMiddleware, prefixes=(API_PREFIX, OPENAI_PREFIX))
+    return api

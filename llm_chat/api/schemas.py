@@ -1,0 +1,150 @@
+"""What goes in and out of the /api routes (the OpenAI shapes are in ``openai_schemas``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from llm_chat.models.conversation import TITLE_MAX_LENGTH
+from llm_chat.services.chat import MAX_MESSAGE_CHARS
+from llm_chat.services.users import MAX_PASSWORD_LENGTH
+
+# Ids are 32-bit on every backend; larger numbers can name nothing.
+MAX_ID = 2**31 - 1
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored (naive, UTC) time marked as UTC, so clients see the zone."""
+    return moment.replace(tzinfo=UTC)
+
+
+class FieldError(BaseModel):
+    """One invalid part of a request."""
+
+    loc: list[str]
+    msg: str
+
+
+class ErrorOut(BaseModel):
+    """Every /api error: a readable message in the caller's language and a stable code."""
+
+    detail: str = Field(examples=["This conversation does not exist or is not yours."])
+    code: str = Field(examples=["error.conversation_not_found"])
+    errors: list[FieldError] | None = None
+
+
+def sse_event_schema(events: list[str], data: str) -> dict[str, Any]:
+    """How one Server-Sent Event of a stream looks, for the OpenAPI document."""
+    # Unnamed events are "message" events.
+    event: dict[str, Any] = {"type": "string", "enum": ["message", *events]}
+    return {
+        "type": "object",
+        "properties": {"event": event, "data": {"type": "string", "description": data}},
+        "required": ["data"],
+    }
+
+
+def error_responses(*statuses: int, streaming: bool = False) -> dict[int | str, dict[str, Any]]:
+    """The documented error responses of a route.
+
+    ``streaming``: for routes whose success is an event stream, so that the errors are
+    still documented as JSON.
+    """
+    descriptions = {
+        400: "The body cannot be read (not UTF-8)",
+        401: "No, a malformed, expired or revoked token",
+        403: "The account is disabled",
+        404: "No such conversation, or not yours",
+        413: "The request body is too large",
+        422: "Invalid input",
+    }
+    if streaming:
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        return {s: {"description": descriptions[s], "content": content} for s in statuses}
+    return {s: {"model": ErrorOut, "description": descriptions[s]} for s in statuses}
+
+
+class TokenIn(BaseModel):
+    """Credentials for a sign-in token."""
+
+    email: str = Field(max_length=255, examples=["you@example.com"])
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class TokenOut(BaseModel):
+    """A sign-in token: send it as ``Authorization: Bearer <access_token>``."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105  (the scheme's name, not a secret)
+    expires_in: int = Field(description="Seconds until the token expires")
+
+
+class ModelOut(BaseModel):
+    """A model the caller may chat with."""
+
+    id: int
+    name: str = Field(description="The name users see; also accepted as `model`")
+    provider: str
+    model_name: str = Field(description="The provider's id for the model")
+    is_default: bool
+
+
+class ConversationOut(BaseModel):
+    """A conversation as listed."""
+
+    id: int
+    title: str
+    model_id: int | None
+    updated_at: datetime
+
+
+class ConversationPage(BaseModel):
+    """A page of conversations, newest first."""
+
+    items: list[ConversationOut]
+    limit: int
+    offset: int
+    has_more: bool
+
+
+class MessageOut(BaseModel):
+    """A stored message; ``status`` says how a reply ended."""
+
+    id: int
+    role: Literal["user", "assistant"]
+    content: str
+    status: Literal["complete", "streaming", "stopped", "error", "interrupted"]
+    error: str | None = Field(description="A code such as `provider.timeout`, when it failed")
+    model_id: int | None
+    created_at: datetime
+
+
+class ConversationDetail(ConversationOut):
+    """A conversation with a page of its messages (the latest, oldest first)."""
+
+    messages: list[MessageOut]
+    has_more: bool = Field(
+        description="Whether older messages exist: ask again with `before_id` = first id"
+    )
+
+
+class RenameIn(BaseModel):
+    """A new title."""
+
+    title: str = Field(min_length=1, max_length=TITLE_MAX_LENGTH)
+
+
+class ChatIn(BaseModel):
+    """One message to send; the reply streams back as Server-Sent Events."""
+
+    conversation_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="Empty or null: start a new conversation"
+    )
+    model: str = Field(
+        default="",
+        max_length=300,
+        description="A model's id, name or provider model id; empty: the default model",
+    )
+    message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)

@@ -1,0 +1,164 @@
+"""The settings page's parts: make, show once, list and revoke API keys."""
+
+# pyright: reportAttributeAccessIssue=false
+# (state vars read on the class are Vars at run time; pyright sees their value types)
+from __future__ import annotations
+
+import reflex as rx
+
+from llm_chat.components.layout import error_callout
+from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
+from llm_chat.state.locale import LocaleState, t
+from llm_chat.state.settings import NEW_KEY_FIELD_ID, ApiKeyRow, SettingsState
+
+_COPY_NEW_KEY = (
+    f"navigator.clipboard.writeText(document.getElementById('{NEW_KEY_FIELD_ID}').value)"
+)
+
+
+def create_key_form() -> rx.Component:
+    """Name a new key and create it."""
+    return rx.form(
+        rx.hstack(
+            rx.input(
+                name="name",
+                placeholder=t("settings.key_name_placeholder"),
+                aria_label=t("settings.key_name"),
+                required=True,
+                max_length=API_KEY_NAME_MAX_LENGTH,
+                flex="1",
+                id="api-key-name",
+            ),
+            rx.button(rx.icon("plus", size=16), t("settings.create_key"), type="submit"),
+            width="100%",
+        ),
+        on_submit=SettingsState.create_key,
+        reset_on_submit=True,
+        width="100%",
+    )
+
+
+def new_key_panel() -> rx.Component:
+    """The new key, once, in a read-only field with a copy button.
+
+    Always in the page (hidden when there is no new key), so the event that fills in
+    the key always finds its field.
+    """
+    return rx.card(
+        rx.vstack(
+            rx.text(t("settings.new_key_title"), weight="bold"),
+            rx.text(t("settings.new_key_warning"), size="2", color_scheme="amber"),
+            rx.hstack(
+                rx.input(
+                    read_only=True,
+                    id=NEW_KEY_FIELD_ID,
+                    font_family="monospace",
+                    flex="1",
+                    on_focus=rx.call_script(
+                        f"document.getElementById('{NEW_KEY_FIELD_ID}').select()"
+                    ),
+                ),
+                rx.button(
+                    rx.icon("copy", size=16),
+                    t("settings.copy"),
+                    variant="soft",
+                    on_click=rx.call_script(_COPY_NEW_KEY),
+                ),
+                rx.button(t("settings.done"), on_click=SettingsState.dismiss_new_key),
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        display=rx.cond(SettingsState.show_new_key, "block", "none"),
+    )
+
+
+def _key_row(key: rx.Var[ApiKeyRow]) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(key.name),
+        rx.table.cell(rx.code(key.prefix + "…")),
+        rx.table.cell(key.created),
+        rx.table.cell(rx.cond(key.last_used != "", key.last_used, t("settings.never_used"))),
+        rx.table.cell(
+            rx.button(
+                t("settings.revoke"),
+                size="1",
+                variant="ghost",
+                color_scheme="red",
+                on_click=SettingsState.open_revoke(key.id, key.name),
+            )
+        ),
+    )
+
+
+def keys_table() -> rx.Component:
+    """The keys that still work."""
+    headers = ["settings.key_name", "settings.prefix", "settings.created", "settings.last_used"]
+    return rx.cond(
+        SettingsState.api_keys.length() > 0,
+        rx.table.root(
+            rx.table.header(
+                rx.table.row(
+                    *[rx.table.column_header_cell(t(h)) for h in headers],
+                    rx.table.column_header_cell(""),
+                )
+            ),
+            rx.table.body(rx.foreach(SettingsState.api_keys, _key_row)),
+            width="100%",
+        ),
+        rx.text(t("settings.no_keys"), color_scheme="gray"),
+    )
+
+
+def revoke_dialog() -> rx.Component:
+    """Confirms before a key stops working."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t("settings.revoke_title")),
+            rx.code(SettingsState.revoke_name),
+            rx.alert_dialog.description(t("settings.revoke_warning"), margin_top="0.5em"),
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(t("chat.cancel"), variant="soft", color_scheme="gray")
+                ),
+                rx.alert_dialog.action(
+                    rx.button(
+                        t("settings.revoke"),
+                        color_scheme="red",
+                        on_click=SettingsState.confirm_revoke(SettingsState.revoke_id),
+                    )
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+        open=SettingsState.revoke_id != 0,
+        on_open_change=SettingsState.close_revoke,
+    )
+
+
+def api_keys_panel() -> rx.Component:
+    """Everything about API keys."""
+    return rx.vstack(
+        rx.heading(t("settings.api_keys"), size="5"),
+        rx.text(t("settings.api_keys_hint"), color_scheme="gray", size="2"),
+        rx.link(t("settings.api_docs"), href="/api/docs", is_external=True, size="2"),
+        error_callout(SettingsState.error_key),
+        rx.cond(
+            SettingsState.notice_key != "",
+            rx.callout(
+                LocaleState.strings[SettingsState.notice_key].to(str),
+                icon="check",
+                color_scheme="green",
+            ),
+        ),
+        create_key_form(),
+        new_key_panel(),
+        keys_table(),
+        revoke_dialog(),
+        spacing="4",
+        width="100%",
+    )
