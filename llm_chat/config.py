@@ -45,6 +45,7 @@ class Settings:
     encryption_key: str
     jwt_ttl_seconds: int
     stream_batch_seconds: float
+    stream_batch_max_seconds: float
     provider_timeout_seconds: float
 
     @property
@@ -108,6 +109,7 @@ def load_settings() -> Settings:
         encryption_key=_secret("LLM_CHAT_ENCRYPTION_KEY", "encryption_key", data_dir),
         jwt_ttl_seconds=int(os.environ.get("LLM_CHAT_JWT_TTL_SECONDS", 7 * 24 * 3600)),
         stream_batch_seconds=float(os.environ.get("LLM_CHAT_STREAM_BATCH_MS", 40)) / 1000,
+        stream_batch_max_seconds=float(os.environ.get("LLM_CHAT_STREAM_BATCH_MAX_MS", 300)) / 1000,
         provider_timeout_seconds=float(os.environ.get("LLM_CHAT_PROVIDER_TIMEOUT", 60)),
     )
 

@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 100_000
 CHECKPOINT_SECONDS = 3.0
+# How long batches take to grow from the first interval to the largest (see batch_by_time).
+BATCH_RAMP_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -153,14 +155,29 @@ def save_reply(
 
 
 async def batch_by_time(
-    source: AsyncIterator[str], interval: float, stop: asyncio.Event
+    source: AsyncIterator[str],
+    interval: float,
+    stop: asyncio.Event,
+    *,
+    max_interval: float | None = None,
 ) -> AsyncIterator[str]:
     """Join pieces that arrive within ``interval`` seconds; the first goes out at once.
 
+    With ``max_interval``, the interval grows from ``interval`` to it over the first
+    BATCH_RAMP_SECONDS: the start of a reply stays lively, a long reply takes few frames
+    (each costs a fixed envelope on the wire; the browser smooths the text between them).
     Ends early when ``stop`` is set. An error of ``source`` is raised after what came
     before it has been yielded.
     """
     loop = asyncio.get_running_loop()
+    first_flush: float | None = None
+
+    def interval_now(now: float) -> float:
+        if max_interval is None or first_flush is None:
+            return interval
+        progress = min(1.0, (now - first_flush) / BATCH_RAMP_SECONDS)
+        return interval + (max_interval - interval) * progress
+
     iterator = aiter(source)
     stopped = asyncio.ensure_future(stop.wait())
     pending: asyncio.Future[str] = asyncio.ensure_future(anext(iterator))
@@ -169,7 +186,8 @@ async def batch_by_time(
     failure: BaseException | None = None
     try:
         while True:
-            timeout = max(0.0, last_flush + interval - loop.time()) if buffer else None
+            now = loop.time()
+            timeout = max(0.0, last_flush + interval_now(now) - now) if buffer else None
             done, _ = await asyncio.wait(
                 {pending, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
@@ -184,10 +202,13 @@ async def batch_by_time(
                     failure = exc
                     break
                 pending = asyncio.ensure_future(anext(iterator))
-            if buffer and loop.time() - last_flush >= interval:
+            now = loop.time()
+            if buffer and now - last_flush >= interval_now(now):
                 yield "".join(buffer)
                 buffer.clear()
-                last_flush = loop.time()
+                last_flush = now
+                if first_flush is None:
+                    first_flush = now
         if buffer:
             yield "".join(buffer)
         if failure is not None:
@@ -218,6 +239,7 @@ async def stream_reply(
     on_text: Callable[[str], Awaitable[None]],
     stop: asyncio.Event,
     batch_seconds: float,
+    max_batch_seconds: float | None = None,
     provider_timeout: float = 60.0,
     stopped_status: MessageStatus = MessageStatus.STOPPED,
     stats: StreamStats | None = None,
@@ -236,7 +258,8 @@ async def stream_reply(
     loop = asyncio.get_running_loop()
     last_checkpoint = loop.time()
     try:
-        async for text in batch_by_time(source, batch_seconds, stop):
+        batches = batch_by_time(source, batch_seconds, stop, max_interval=max_batch_seconds)
+        async for text in batches:
             parts.append(text)
             await on_text(text)
             if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:

@@ -301,6 +301,7 @@ class ChatState(AuthState):
                 on_text=show,
                 stop=stop,
                 batch_seconds=settings.stream_batch_seconds,
+                max_batch_seconds=settings.stream_batch_max_seconds,
                 provider_timeout=settings.provider_timeout_seconds,
             )
             async with self:

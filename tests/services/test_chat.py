@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -273,3 +274,26 @@ async def test_usage_is_reported_and_unstored_turns_write_nothing(
 
 async def _ignore(text: str) -> None:
     return None
+
+
+async def test_batches_grow_after_the_start_of_a_reply() -> None:
+    async def tokens() -> object:
+        for index in range(500):
+            yield f"{index} "
+            await asyncio.sleep(0.005)
+
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    times: list[float] = []
+    batches = chat.batch_by_time(
+        tokens(),  # type: ignore[arg-type]
+        0.02,
+        asyncio.Event(),
+        max_interval=0.2,
+    )
+    async for _ in batches:
+        times.append(loop.time() - start)
+    late_gaps = [b - a for a, b in itertools.pairwise(times) if a > chat.BATCH_RAMP_SECONDS]
+    assert late_gaps
+    assert min(late_gaps[:-1]) >= 0.19  # the last batch may flush early, at the end
+    assert sum(1 for t in times if t < 0.5) >= 5  # 20-ms-ish batches at the start
