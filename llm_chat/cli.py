@@ -14,6 +14,7 @@ from llm_chat.errors import AppError
 from llm_chat.i18n import translate
 from llm_chat.models import Role
 from llm_chat.services import catalog, users
+from llm_chat.services.startup import schema_is_current
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -90,10 +91,13 @@ def main(argv: list[str] | None = None) -> int:
     provider.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
     provider.set_defaults(run=_add_provider)
     args = parser.parse_args(argv)
+    if not schema_is_current():
+        sys.stderr.write("The database is not migrated: run `make migrate` first.\n")
+        return 1
     try:
-        print(args.run(args))
+        sys.stdout.write(args.run(args) + "\n")
     except AppError as exc:
-        print(translate("en", exc.code), file=sys.stderr)
+        sys.stderr.write(translate("en", exc.code) + "\n")
         return 1
     return 0
 

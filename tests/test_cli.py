@@ -1,0 +1,61 @@
+"""The command line: the only way to become admin."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from llm_chat.cli import main
+from llm_chat.db import session_scope
+from llm_chat.services import catalog, users
+from tests.conftest import _reset_database_config, _use_database
+from tests.support.databases import sqlite_url
+from tests.support.factories import PASSWORD, make_user
+
+
+def test_admin_creates_or_promotes(sqlite_db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["admin", "boss@example.com", "--name", "Boss", "--password-stdin"]) == 0
+    make_user("later@example.com")
+    assert main(["admin", "later@example.com"]) == 0
+    with session_scope() as session:
+        signed_in = users.authenticate(session=session, email="boss@example.com", password=PASSWORD)
+        assert signed_in.is_admin
+        assert users.count_admins(session=session) == 2
+    assert main(["demote", "later@example.com"]) == 0
+    assert main(["demote", "ghost@example.com"]) == 1
+
+
+def test_add_provider_keeps_the_key_encrypted(
+    sqlite_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("sk-from-stdin\n"))
+    code = main(
+        [
+            "add-provider",
+            "Local",
+            "http://127.0.0.1:11434/v1",
+            "--model",
+            "llama3",
+            "--api-key-stdin",
+        ]
+    )
+    assert code == 0
+    with session_scope() as session:
+        [provider] = catalog.list_providers(session=session)
+        [model] = catalog.list_enabled_models(session=session)
+        target = catalog.resolve_target(session=session, model_id=model.id)
+    assert provider.has_api_key
+    assert target.api_key == "sk-from-stdin"
+
+
+def test_refuses_an_unmigrated_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _use_database(sqlite_url(tmp_path))
+    try:
+        assert main(["admin", "x@example.com"]) == 1
+    finally:
+        _reset_database_config()
+    assert "make migrate" in capsys.readouterr().err
