@@ -26,7 +26,7 @@ from bench.procstat import CpuSnapshot, Memory
 from bench.provider import ProviderProcess, ServedRequest
 from bench.stats import percentile, ws_frame_bytes
 from llm_chat.state.chat import ChatState
-from llm_chat.state.stream import StreamState
+from tests.state.helpers import assemble_stream
 from tests.support.reflex_server import Frame, ReflexClient, local_storage_keys
 
 CONNECT_TIMEOUT_S = 60.0
@@ -69,34 +69,6 @@ class ReplyFrames:
         return next((t for t, text in self.snapshots if len(text) >= len(expected)), None)
 
 
-def assemble(frames: Sequence[Frame]) -> list[tuple[float, str]]:
-    """The streaming text after each frame that changed it, as the browser builds it.
-
-    The rule of ``tests.state.helpers.streamed_texts`` (which mirrors
-    ``components/streaming.py``): a batch is appended when its ``seq`` follows the last one
-    applied; ``seq == base`` replaces the text (a start or a resync). Kept here with the
-    frames' arrival times; the quick check compares the two.
-    """
-    text, applied = "", None
-    current: dict[str, Any] = {"seq": 0, "base": 0, "chunk": ""}
-    snapshots: list[tuple[float, str]] = []
-    for frame in frames:
-        changed = [name for name in current if frame.has(StreamState, name)]
-        if not changed:
-            continue
-        for name in changed:
-            current[name] = frame.get(StreamState, name)
-        seq, base, chunk = current["seq"], current["base"], current["chunk"]
-        if seq == base:
-            text, applied = chunk, seq
-        elif applied is not None and seq == applied + 1:
-            text, applied = text + chunk, seq
-        else:
-            continue
-        snapshots.append((frame.received_at, text))
-    return snapshots
-
-
 class _TurnWatch:
     """Predicate for ``wait_for``: the turn started after frame ``mark`` has ended.
 
@@ -134,7 +106,9 @@ async def send_and_wait(tab: ReflexClient, text: str, timeout: float) -> ReplyFr
     end = len(tab.frames) if watch.done_index is None else watch.done_index + 1
     frames = tab.frames[mark:end]
     done_at = None if watch.done_index is None else tab.frames[watch.done_index].received_at
-    return ReplyFrames(sent_at=sent_at, frames=frames, snapshots=assemble(frames), done_at=done_at)
+    return ReplyFrames(
+        sent_at=sent_at, frames=frames, snapshots=assemble_stream(frames), done_at=done_at
+    )
 
 
 # --------------------------------------------------------------------------- #

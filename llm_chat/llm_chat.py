@@ -39,39 +39,14 @@ app = rx.App(
 )
 app.register_lifespan_task(_on_startup)
 
-app.add_page(
-    chat_page,
-    route="/",
-    title="LLM Chat",
-    on_load=[LocaleState.detect_language, ChatState.load_page],
+# Each page: route, title, render function, and its on_load guard (after language detection).
+PAGES = (
+    ("/", "LLM Chat", chat_page, ChatState.load_page),
+    (CONVERSATION_ROUTE, "LLM Chat", chat_page, ChatState.load_page),
+    ("/login", "Sign in · LLM Chat", login_page, LoginState.redirect_if_signed_in),
+    ("/register", "Create account · LLM Chat", register_page, LoginState.redirect_if_signed_in),
+    ("/admin", "Admin · LLM Chat", admin_page, AdminState.load_page),
+    (SETTINGS_ROUTE, "Settings · LLM Chat", settings_page, SettingsState.load_page),
 )
-app.add_page(
-    chat_page,
-    route=CONVERSATION_ROUTE,
-    title="LLM Chat",
-    on_load=[LocaleState.detect_language, ChatState.load_page],
-)
-app.add_page(
-    login_page,
-    route="/login",
-    title="Sign in · LLM Chat",
-    on_load=[LocaleState.detect_language, LoginState.redirect_if_signed_in],
-)
-app.add_page(
-    register_page,
-    route="/register",
-    title="Create account · LLM Chat",
-    on_load=[LocaleState.detect_language, LoginState.redirect_if_signed_in],
-)
-app.add_page(
-    admin_page,
-    route="/admin",
-    title="Admin · LLM Chat",
-    on_load=[LocaleState.detect_language, AdminState.load_page],
-)
-app.add_page(
-    settings_page,
-    route=SETTINGS_ROUTE,
-    title="Settings · LLM Chat",
-    on_load=[LocaleState.detect_language, SettingsState.load_page],
-)
+for route, title, render, guard in PAGES:
+    app.add_page(render, route=route, title=title, on_load=[LocaleState.detect_language, guard])

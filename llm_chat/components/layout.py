@@ -4,6 +4,8 @@
 # (state vars read on the class are Vars at run time; pyright sees their value types)
 from __future__ import annotations
 
+from typing import Literal
+
 import reflex as rx
 
 from llm_chat.i18n import LANGUAGE_NAMES
@@ -69,4 +71,30 @@ def centered_card(*children: rx.Component) -> rx.Component:
             padding="1em",
         ),
         position="relative",
+    )
+
+
+def page_frame(
+    title_key: str, content: rx.Component, *, size: Literal["3", "4"] = "3"
+) -> rx.Component:
+    """A signed-in page other than the chat: title, a way back to the chat, the switches."""
+    return rx.container(
+        rx.vstack(
+            rx.hstack(
+                rx.heading(t(title_key), size="7"),
+                rx.hstack(
+                    rx.link(t("admin.back_to_chat"), href="/"),
+                    page_tools(),
+                    align="center",
+                    spacing="4",
+                ),
+                justify="between",
+                align="center",
+                width="100%",
+            ),
+            content,
+            spacing="5",
+            padding_y="2em",
+        ),
+        size=size,
     )

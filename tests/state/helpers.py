@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlmodel import col, select
@@ -14,7 +15,7 @@ from llm_chat.state.auth import AuthState, LoginState
 from llm_chat.state.chat import ChatState
 from llm_chat.state.stream import StreamState
 from tests.fake_provider import FakeProvider
-from tests.support.reflex_server import ReflexClient
+from tests.support.reflex_server import Frame, ReflexClient
 
 PASSWORD = "Tq9-walnut-harbor"
 TIMEOUT = 20.0
@@ -102,16 +103,17 @@ def history(rows: list[Message]) -> list[dict[str, str]]:
     return [{"role": m.role, "content": m.content} for m in rows if m.content]
 
 
-def streamed_texts(tab: ReflexClient, since: int = 0) -> list[str]:
-    """The streaming reply's text after each frame that changed it, as the browser builds it.
+def assemble_stream(frames: Sequence[Frame]) -> list[tuple[float, str]]:
+    """The streaming reply's text after each frame that changed it, as the browser builds it,
+    with the frame's arrival time.
 
     Mirrors ``components/streaming.py``: a batch is appended when its ``seq`` follows the last
     one applied; ``seq == base`` replaces the text (a start or a resync).
     """
     text, applied = "", None
-    current = {"seq": 0, "base": 0, "chunk": ""}
-    snapshots: list[str] = []
-    for frame in tab.frames[since:]:
+    current: dict[str, Any] = {"seq": 0, "base": 0, "chunk": ""}
+    snapshots: list[tuple[float, str]] = []
+    for frame in frames:
         changed = [name for name in current if frame.has(StreamState, name)]
         if not changed:
             continue
@@ -124,8 +126,13 @@ def streamed_texts(tab: ReflexClient, since: int = 0) -> list[str]:
             text, applied = text + chunk, seq
         else:
             continue
-        snapshots.append(text)
+        snapshots.append((frame.received_at, text))
     return snapshots
+
+
+def streamed_texts(tab: ReflexClient, since: int = 0) -> list[str]:
+    """The streaming reply's text after each frame of ``tab`` that changed it."""
+    return [text for _, text in assemble_stream(tab.frames[since:])]
 
 
 def shown_messages(tab: ReflexClient) -> list[dict[str, Any]]:
