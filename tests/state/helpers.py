@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlmodel import col, select
 
 from llm_chat.db import session_scope
-from llm_chat.models import Conversation, Message
-from llm_chat.services import catalog, users
+from llm_chat.models import Conversation, Message, MessageStatus
+from llm_chat.services import catalog, chat, users
 from llm_chat.services.users import UserInfo
 from llm_chat.state.auth import AuthState, LoginState
 from llm_chat.state.chat import ChatState
@@ -160,3 +160,32 @@ def shown_messages(tab: ReflexClient) -> list[dict[str, Any]]:
             count = current["turns_since_load"]
             appended = [*appended, *current["last_turn"]]
     return [*loaded, *appended]
+
+
+def seed_turns(
+    user_id: int,
+    model_id: int,
+    turns: range,
+    reply: Callable[[int], str],
+    conversation_id: int | None = None,
+) -> int:
+    """Finished turns ("Question n" and ``reply(n)``) saved through the services, as a real
+    turn saves them; returns the conversation's id (a new one if none is given)."""
+    for turn in turns:
+        with session_scope() as session:
+            started = chat.begin_turn(
+                session=session,
+                user_id=user_id,
+                conversation_id=conversation_id,
+                model_id=model_id,
+                text=f"Question {turn}",
+            )
+            chat.save_reply(
+                session=session,
+                message_id=started.reply_message_id,
+                content=reply(turn),
+                status=MessageStatus.COMPLETE,
+            )
+        conversation_id = started.conversation_id
+    assert conversation_id is not None
+    return conversation_id

@@ -13,7 +13,6 @@ from sqlmodel import select
 from llm_chat.db import session_scope
 from llm_chat.models import ChatModel, MessageStatus, Provider, User
 from llm_chat.providers.errors import INTERRUPTED
-from llm_chat.services import chat
 from llm_chat.state.auth import AuthState, RegisterState
 from llm_chat.state.chat import ChatState
 from llm_chat.state.stream import StreamState
@@ -27,6 +26,7 @@ from tests.state.helpers import (
     make_model,
     make_provider,
     make_user,
+    seed_turns,
     send,
     shown_messages,
     sign_in,
@@ -341,21 +341,7 @@ async def test_bytes_per_token_do_not_grow_with_the_conversation(
     conversation_id = tab.get(ChatState, "conversation_id")
 
     # Turns 2-19 through the service layer, as long as real replies; then turn 20 in the UI.
-    for turn in range(2, 20):
-        with session_scope() as session:
-            started = chat.begin_turn(
-                session=session,
-                user_id=user.id,
-                conversation_id=conversation_id,
-                model_id=model_id,
-                text=f"Question {turn}",
-            )
-            chat.save_reply(
-                session=session,
-                message_id=started.reply_message_id,
-                content=reply_text(tokens),
-                status=MessageStatus.COMPLETE,
-            )
+    seed_turns(user.id, model_id, range(2, 20), lambda _: reply_text(tokens), conversation_id)
     await tab.navigate(f"/c/{conversation_id}")
     assert len(messages(tab)) == 30  # the latest window of the 38 messages
     mark = await send(tab, "Question 20")
@@ -463,23 +449,7 @@ async def test_long_conversation_opens_at_its_latest_messages(
 ) -> None:
     user = make_user("ivy@example.com")
     model_id = make_model(make_provider(provider), "fake-model")
-    conversation_id = None
-    for turn in range(1, 38):  # 37 turns: 74 messages
-        with session_scope() as session:
-            started = chat.begin_turn(
-                session=session,
-                user_id=user.id,
-                conversation_id=conversation_id,
-                model_id=model_id,
-                text=f"Question {turn}",
-            )
-            chat.save_reply(
-                session=session,
-                message_id=started.reply_message_id,
-                content=f"Answer {turn}",
-                status=MessageStatus.COMPLETE,
-            )
-        conversation_id = started.conversation_id
+    conversation_id = seed_turns(user.id, model_id, range(1, 38), lambda n: f"Answer {n}")
     tab = open_tab()
     await sign_in(tab, "ivy@example.com")
     await tab.navigate(f"/c/{conversation_id}")
