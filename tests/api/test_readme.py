@@ -20,7 +20,7 @@ from tests.fake_provider import FakeProvider
 from tests.support.factories import make_model
 from tests.support.reflex_server import ReflexServer
 
-README_ADDRESS = "http://localhost:3000"
+README_ADDRESS = "http://localhost:8000"
 README_EMAIL, README_PASSWORD = "you@example.com", "correct horse battery"
 
 
