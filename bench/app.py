@@ -26,9 +26,10 @@ from llm_chat import db as db_module
 from llm_chat.db import create_db_engine, session_scope
 from llm_chat.models import Message, MessageRole, MessageStatus, User
 from llm_chat.security import SecretBox, create_token
-from llm_chat.services import catalog, chat, conversations, users
+from llm_chat.services import catalog, conversations, users
 from tests.fake_provider import generated_tokens
 from tests.support.app_process import AppConfig, RunningApp, running_app
+from tests.support.factories import save_turns
 
 PASSWORD = "Bench-walnut-harbor-42"  # noqa: S105 (throwaway accounts of a temporary database)
 TOKEN_TTL_S = 24 * 3600
@@ -211,25 +212,9 @@ def _conversation_with_turns(
     engine: Engine, user_id: int, model_id: int, turns: int, reply: str
 ) -> int:
     """A conversation of ``turns`` question/reply pairs, made as the app makes them."""
-    conversation_id: int | None = None
-    for i in range(turns):
-        with session_scope(engine) as session:
-            turn = chat.begin_turn(
-                session=session,
-                user_id=user_id,
-                conversation_id=conversation_id,
-                model_id=model_id,
-                text=question(i),
-            )
-            chat.save_reply(
-                session=session,
-                message_id=turn.reply_message_id,
-                content=reply,
-                status=MessageStatus.COMPLETE,
-            )
-            conversation_id = turn.conversation_id
-    assert conversation_id is not None
-    return conversation_id
+    return save_turns(
+        user_id, model_id, [(question(i), reply) for i in range(turns)], engine=engine
+    )
 
 
 def _big_conversation(

@@ -14,12 +14,10 @@ from sqlalchemy.engine import Engine
 from llm_chat.api import streaming
 from llm_chat.api.app import create_api
 from llm_chat.config import get_settings
-from llm_chat.db import session_scope
-from llm_chat.models import MessageStatus
 from llm_chat.security import create_token, hash_password
-from llm_chat.services import chat, users
+from llm_chat.services import users
 from llm_chat.services.users import UserInfo
-from tests.support.factories import make_user
+from tests.support.factories import make_user, save_turns
 from tests.support.reflex_server import ReflexServer
 
 
@@ -51,25 +49,7 @@ def sign_in(user: UserInfo) -> Caller:
 
 def make_conversation(user_id: int, model_id: int, *questions: str) -> int:
     """A conversation of answered questions (``Answer to <question>``); returns its id."""
-    conversation_id: int | None = None
-    for question in questions:
-        with session_scope() as session:
-            turn = chat.begin_turn(
-                session=session,
-                user_id=user_id,
-                conversation_id=conversation_id,
-                model_id=model_id,
-                text=question,
-            )
-            chat.save_reply(
-                session=session,
-                message_id=turn.reply_message_id,
-                content=f"Answer to {question}",
-                status=MessageStatus.COMPLETE,
-            )
-        conversation_id = turn.conversation_id
-    assert conversation_id is not None
-    return conversation_id
+    return save_turns(user_id, model_id, [(q, f"Answer to {q}") for q in questions])
 
 
 @pytest.fixture

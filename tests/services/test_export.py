@@ -10,27 +10,17 @@ from sqlalchemy.engine import Engine
 from llm_chat.db import session_scope
 from llm_chat.errors import NotFoundError
 from llm_chat.models import MessageStatus
-from llm_chat.services import chat
 from llm_chat.services.export import ExportFormat, export_conversation
-from tests.support.factories import make_model, make_user
+from tests.support.factories import make_model, make_user, save_turns
 
 
 def _conversation(user_id: int, model_id: int) -> int:
-    with session_scope() as session:
-        turn = chat.begin_turn(
-            session=session,
-            user_id=user_id,
-            conversation_id=None,
-            model_id=model_id,
-            text="Name a tea 🍵\nwith two lines",
-        )
-        chat.save_reply(
-            session=session,
-            message_id=turn.reply_message_id,
-            content="Sencha.",
-            status=MessageStatus.STOPPED,
-        )
-    return turn.conversation_id
+    return save_turns(
+        user_id,
+        model_id,
+        [("Name a tea 🍵\nwith two lines", "Sencha.")],
+        status=MessageStatus.STOPPED,
+    )
 
 
 def _export(user_id: int, conversation_id: int, fmt: ExportFormat, language: str = "en") -> str:

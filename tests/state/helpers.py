@@ -8,13 +8,14 @@ from typing import Any
 from sqlmodel import col, select
 
 from llm_chat.db import session_scope
-from llm_chat.models import Conversation, Message, MessageStatus
-from llm_chat.services import catalog, chat, users
+from llm_chat.models import Conversation, Message
+from llm_chat.services import catalog, users
 from llm_chat.services.users import UserInfo
 from llm_chat.state.auth import AuthState, LoginState
 from llm_chat.state.chat import ChatState
 from llm_chat.state.stream import StreamState
 from tests.fake_provider import FakeProvider
+from tests.support.factories import save_turns
 from tests.support.reflex_server import Frame, ReflexClient
 
 PASSWORD = "Tq9-walnut-harbor"
@@ -169,23 +170,10 @@ def seed_turns(
     reply: Callable[[int], str],
     conversation_id: int | None = None,
 ) -> int:
-    """Finished turns ("Question n" and ``reply(n)``) saved through the services, as a real
-    turn saves them; returns the conversation's id (a new one if none is given)."""
-    for turn in turns:
-        with session_scope() as session:
-            started = chat.begin_turn(
-                session=session,
-                user_id=user_id,
-                conversation_id=conversation_id,
-                model_id=model_id,
-                text=f"Question {turn}",
-            )
-            chat.save_reply(
-                session=session,
-                message_id=started.reply_message_id,
-                content=reply(turn),
-                status=MessageStatus.COMPLETE,
-            )
-        conversation_id = started.conversation_id
-    assert conversation_id is not None
-    return conversation_id
+    """Finished turns "Question n" / ``reply(n)``; returns the conversation's id."""
+    return save_turns(
+        user_id,
+        model_id,
+        [(f"Question {n}", reply(n)) for n in turns],
+        conversation_id=conversation_id,
+    )

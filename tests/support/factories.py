@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Engine
 
 from llm_chat.db import session_scope
-from llm_chat.models import Role
-from llm_chat.services import catalog, users
+from llm_chat.models import MessageStatus, Role
+from llm_chat.services import catalog, chat, users
 from llm_chat.services.users import UserInfo
 
 PASSWORD = "correct-horse-battery-staple"
@@ -44,3 +47,31 @@ def make_model(
             model_name=model_name,
             **options,  # type: ignore[arg-type]
         ).id
+
+
+def save_turns(
+    user_id: int,
+    model_id: int,
+    turns: Iterable[tuple[str, str]],
+    *,
+    conversation_id: int | None = None,
+    status: MessageStatus = MessageStatus.COMPLETE,
+    engine: Engine | None = None,
+) -> int:
+    """Finished ``(question, reply)`` turns, saved through the services as a real turn saves
+    them; returns the conversation's id (a new one unless ``conversation_id`` is given)."""
+    for question, reply in turns:
+        with session_scope(engine) as session:
+            started = chat.begin_turn(
+                session=session,
+                user_id=user_id,
+                conversation_id=conversation_id,
+                model_id=model_id,
+                text=question,
+            )
+            chat.save_reply(
+                session=session, message_id=started.reply_message_id, content=reply, status=status
+            )
+        conversation_id = started.conversation_id
+    assert conversation_id is not None
+    return conversation_id
