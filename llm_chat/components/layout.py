@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 import reflex as rx
+from reflex.event import EventType
 
 from llm_chat.i18n import LANGUAGE_NAMES
 from llm_chat.state.locale import LocaleState, t
@@ -97,4 +98,35 @@ def page_frame(
             padding_y="2em",
         ),
         size=size,
+    )
+
+
+def confirm_dialog(
+    *details: rx.Component,
+    title_key: str,
+    action_key: str,
+    on_confirm: EventType[()],
+    is_open: rx.Var[bool] | bool,
+    on_close: EventType[bool],
+    action_id: str | None = None,
+) -> rx.Component:
+    """Asks before something that cannot be undone; the action button is red."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(t(title_key)),
+            *details,
+            rx.hstack(
+                rx.alert_dialog.cancel(
+                    rx.button(t("chat.cancel"), variant="soft", color_scheme="gray")
+                ),
+                rx.alert_dialog.action(
+                    rx.button(t(action_key), color_scheme="red", id=action_id, on_click=on_confirm)
+                ),
+                justify="end",
+                spacing="3",
+                margin_top="1em",
+            ),
+        ),
+        open=is_open,
+        on_open_change=on_close,
     )

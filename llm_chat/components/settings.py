@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from llm_chat.components.layout import error_callout
+from llm_chat.components.layout import confirm_dialog, error_callout
 from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
 from llm_chat.state.locale import LocaleState, t
 from llm_chat.state.settings import NEW_KEY_FIELD_ID, ApiKeyRow, SettingsState
@@ -114,29 +114,14 @@ def keys_table() -> rx.Component:
 
 def revoke_dialog() -> rx.Component:
     """Confirms before a key stops working."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("settings.revoke_title")),
-            rx.code(SettingsState.revoke_name),
-            rx.alert_dialog.description(t("settings.revoke_warning"), margin_top="0.5em"),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(t("chat.cancel"), variant="soft", color_scheme="gray")
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        t("settings.revoke"),
-                        color_scheme="red",
-                        on_click=SettingsState.confirm_revoke(SettingsState.revoke_id),
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
-        open=SettingsState.revoke_id != 0,
-        on_open_change=SettingsState.close_revoke,
+    return confirm_dialog(
+        rx.code(SettingsState.revoke_name),
+        rx.alert_dialog.description(t("settings.revoke_warning"), margin_top="0.5em"),
+        title_key="settings.revoke_title",
+        action_key="settings.revoke",
+        on_confirm=SettingsState.confirm_revoke(SettingsState.revoke_id),
+        is_open=SettingsState.revoke_id != 0,
+        on_close=SettingsState.close_revoke,
     )
 
 

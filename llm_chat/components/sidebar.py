@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from llm_chat.components.layout import page_tools
+from llm_chat.components.layout import confirm_dialog, page_tools
 from llm_chat.state.chat import ChatState, ConversationItem
 from llm_chat.state.locale import t
 
@@ -102,29 +102,14 @@ def rename_dialog() -> rx.Component:
 
 def delete_dialog() -> rx.Component:
     """Confirms before a conversation is deleted."""
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(t("chat.delete_title")),
-            rx.alert_dialog.description(t("chat.delete_warning")),
-            rx.hstack(
-                rx.alert_dialog.cancel(
-                    rx.button(t("chat.cancel"), variant="soft", color_scheme="gray")
-                ),
-                rx.alert_dialog.action(
-                    rx.button(
-                        t("chat.delete"),
-                        color_scheme="red",
-                        id="delete-confirm",
-                        on_click=ChatState.confirm_delete(ChatState.delete_id),
-                    )
-                ),
-                justify="end",
-                spacing="3",
-                margin_top="1em",
-            ),
-        ),
-        open=ChatState.delete_id != 0,
-        on_open_change=ChatState.close_dialogs,
+    return confirm_dialog(
+        rx.alert_dialog.description(t("chat.delete_warning")),
+        title_key="chat.delete_title",
+        action_key="chat.delete",
+        on_confirm=ChatState.confirm_delete(ChatState.delete_id),
+        is_open=ChatState.delete_id != 0,
+        on_close=ChatState.close_dialogs,
+        action_id="delete-confirm",
     )
 
 
