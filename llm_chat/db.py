@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +22,8 @@ T = TypeVar("T")
 
 # Below MySQL's default wait_timeout (8 h) and typical proxies' idle limits.
 POOL_RECYCLE_SECONDS = 1800
+# Threads for blocking database work (and bcrypt), fewer than the connection pool holds.
+DB_THREADS = 8
 
 
 def create_db_engine(url: str) -> Engine:
@@ -64,8 +68,24 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
+@lru_cache(maxsize=1)
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=DB_THREADS, thread_name_prefix="llm-chat-db")
+
+
+async def run_blocking(fn: Callable[[], T], /) -> T:
+    """Run ``fn()`` in the database threads (with the caller's context variables).
+
+    These threads are the app's own: ``asyncio.to_thread`` would share the loop's default
+    executor with the HTTP client's name lookups, and a burst of turns then held every
+    provider request back until the last turn was saved.
+    """
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_executor(), context.run, fn)
+
+
 async def run_in_session(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run ``fn(session=..., **kwargs)`` in a worker thread inside one transaction.
+    """Run ``fn(session=..., **kwargs)`` in a database thread inside one transaction.
 
     Keeps blocking database work (and bcrypt) off the event loop, which serves every user.
     """
@@ -74,4 +94,4 @@ async def run_in_session(fn: Callable[..., T], /, **kwargs: Any) -> T:
         with session_scope() as session:
             return fn(session=session, **kwargs)
 
-    return await asyncio.to_thread(call)
+    return await run_blocking(call)

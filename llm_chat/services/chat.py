@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
-from llm_chat.db import session_scope
+from llm_chat.db import run_blocking, session_scope
 from llm_chat.errors import ValidationError
 from llm_chat.models import Message, MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
@@ -143,15 +144,16 @@ def save_reply(
     status: MessageStatus,
     error: str | None = None,
 ) -> None:
-    """Store the reply's text and status (a checkpoint while streaming, or the end)."""
-    message = session.get(Message, message_id)
-    if message is None:  # the conversation was deleted meanwhile
-        return
-    message.content = content
-    message.status = status.value
-    message.error = error
-    message.updated_at = utcnow()
-    session.add(message)
+    """Store the reply's text and status (a checkpoint while streaming, or the end).
+
+    One UPDATE, without reading the row first; it changes nothing if the conversation was
+    deleted meanwhile.
+    """
+    session.exec(
+        update(Message)
+        .where(col(Message.id) == message_id)
+        .values(content=content, status=status.value, error=error, updated_at=utcnow())
+    )
 
 
 async def batch_by_time(
@@ -160,7 +162,7 @@ async def batch_by_time(
     stop: asyncio.Event,
     *,
     max_interval: float | None = None,
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Join pieces that arrive within ``interval`` seconds; the first goes out at once.
 
     With ``max_interval``, the interval grows from ``interval`` to it over the first
@@ -168,9 +170,27 @@ async def batch_by_time(
     (each costs a fixed envelope on the wire; the browser smooths the text between them).
     Ends early when ``stop`` is set. An error of ``source`` is raised after what came
     before it has been yielded.
+
+    ``source`` is read by a task of its own that only appends to a buffer: a piece costs a
+    list append, and the waiting happens once per batch, not once per piece.
     """
     loop = asyncio.get_running_loop()
+    buffer: list[str] = []
+    arrived = asyncio.Event()
+    failure: list[BaseException] = []
+
+    async def pump() -> None:
+        try:
+            async for piece in source:
+                buffer.append(piece)
+                arrived.set()
+        except Exception as exc:  # noqa: BLE001  (re-raised below, after the flush)
+            failure.append(exc)
+
+    reader = asyncio.ensure_future(pump())
+    stopped = asyncio.ensure_future(stop.wait())
     first_flush: float | None = None
+    last_flush = -math.inf
 
     def interval_now(now: float) -> float:
         if max_interval is None or first_flush is None:
@@ -178,46 +198,39 @@ async def batch_by_time(
         progress = min(1.0, (now - first_flush) / BATCH_RAMP_SECONDS)
         return interval + (max_interval - interval) * progress
 
-    iterator = aiter(source)
-    stopped = asyncio.ensure_future(stop.wait())
-    pending: asyncio.Future[str] = asyncio.ensure_future(anext(iterator))
-    buffer: list[str] = []
-    last_flush = -math.inf
-    failure: BaseException | None = None
     try:
-        while True:
-            now = loop.time()
-            timeout = max(0.0, last_flush + interval_now(now) - now) if buffer else None
-            done, _ = await asyncio.wait(
-                {pending, stopped}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-            if stopped in done:
-                break
-            if pending in done:
-                try:
-                    buffer.append(pending.result())
-                except StopAsyncIteration:
+        while not stop.is_set():
+            if not buffer:
+                if reader.done():
                     break
-                except Exception as exc:  # noqa: BLE001  (re-raised below, after the flush)
-                    failure = exc
-                    break
-                pending = asyncio.ensure_future(anext(iterator))
+                arrived.clear()
+                waiter = asyncio.ensure_future(arrived.wait())
+                await asyncio.wait({waiter, reader, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                continue
             now = loop.time()
-            if buffer and now - last_flush >= interval_now(now):
-                yield "".join(buffer)
-                buffer.clear()
-                last_flush = now
-                if first_flush is None:
-                    first_flush = now
+            delay = last_flush + interval_now(now) - now
+            if delay > 0 and not reader.done():
+                # Gather more; the end of the source or a stop flushes at once.
+                await asyncio.wait({reader, stopped}, timeout=delay)
+                if stop.is_set():
+                    break
+            text = "".join(buffer)
+            buffer.clear()
+            last_flush = loop.time()
+            if first_flush is None:
+                first_flush = last_flush
+            yield text
         if buffer:
             yield "".join(buffer)
-        if failure is not None:
-            raise failure
+            buffer.clear()
+        if failure and not stop.is_set():
+            raise failure[0]
     finally:
-        for future in (pending, stopped):
+        for future in (reader, stopped):
             if not future.done():
                 future.cancel()
-        await asyncio.gather(pending, stopped, return_exceptions=True)
+        await asyncio.gather(reader, stopped, return_exceptions=True)
 
 
 async def _save(message_id: int, content: str, status: MessageStatus, error: str | None) -> None:
@@ -230,7 +243,7 @@ async def _save(message_id: int, content: str, status: MessageStatus, error: str
                 session=session, message_id=message_id, content=content, status=status, error=error
             )
 
-    await asyncio.to_thread(write)
+    await run_blocking(write)
 
 
 async def stream_reply(
@@ -257,14 +270,17 @@ async def stream_reply(
     source = stream_chat(turn.target, turn.history, provider_timeout=provider_timeout, stats=stats)
     loop = asyncio.get_running_loop()
     last_checkpoint = loop.time()
+    batches = batch_by_time(source, batch_seconds, stop, max_interval=max_batch_seconds)
     try:
-        batches = batch_by_time(source, batch_seconds, stop, max_interval=max_batch_seconds)
-        async for text in batches:
-            parts.append(text)
-            await on_text(text)
-            if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:
-                last_checkpoint = loop.time()
-                await _save(turn.reply_message_id, "".join(parts), MessageStatus.STREAMING, None)
+        async with contextlib.aclosing(batches):
+            async for text in batches:
+                parts.append(text)
+                await on_text(text)
+                if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:
+                    last_checkpoint = loop.time()
+                    await _save(
+                        turn.reply_message_id, "".join(parts), MessageStatus.STREAMING, None
+                    )
         if stop.is_set():
             status = stopped_status
     except asyncio.CancelledError:

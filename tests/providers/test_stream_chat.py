@@ -1,0 +1,85 @@
+"""Reading a provider's stream through the SDK's raw response, against the loopback provider."""
+
+from __future__ import annotations
+
+import asyncio
+
+import openai
+import pytest
+
+from llm_chat.providers import ModelTarget, StreamStats, classify_provider_error, stream_chat
+from tests.fake_provider import FakeProvider, ReplySpec
+
+pytestmark = pytest.mark.asyncio
+
+
+def target(provider: FakeProvider) -> ModelTarget:
+    return ModelTarget(
+        model_id=1,
+        display_name="Fake",
+        base_url=provider.base_url,
+        api_key="sk-test",
+        model_name="fake-model",
+    )
+
+
+async def read(provider: FakeProvider, stats: StreamStats | None = None) -> list[str]:
+    history = [{"role": "user", "content": "Hi"}]
+    return [piece async for piece in stream_chat(target(provider), history, stats=stats)]  # type: ignore[arg-type]
+
+
+async def test_pieces_in_order_with_usage_and_finish_reason(provider: FakeProvider) -> None:
+    tokens = ["Hello", ",", " wörld", " 你好", "\n\n- a list", ' "quoted"']
+    provider.enqueue(ReplySpec(tokens=tokens, delay=0.02))
+    stats = StreamStats()
+    pieces = await read(provider, stats)
+    assert "".join(pieces) == "".join(tokens)
+    assert len(pieces) >= 3  # tokens 20 ms apart arrive in reads of their own
+    assert (stats.completion_tokens, stats.finish_reason) == (len(tokens), "stop")
+    assert stats.prompt_tokens
+
+
+async def test_an_error_event_in_the_stream_raises_after_the_text_before_it(
+    provider: FakeProvider,
+) -> None:
+    provider.enqueue(ReplySpec(token_count=5, error_after=3, error_message="overloaded"))
+    seen: list[str] = []
+
+    async def consume() -> None:
+        async for piece in stream_chat(target(provider), [{"role": "user", "content": "Hi"}]):
+            seen.append(piece)
+
+    with pytest.raises(openai.APIError, match="overloaded") as caught:
+        await consume()
+    assert classify_provider_error(caught.value) == "provider.server_error"
+    assert "".join(seen) == "".join(ReplySpec(token_count=5).resolve_tokens()[:3])
+
+
+async def test_a_dropped_connection_is_a_connection_error(provider: FakeProvider) -> None:
+    provider.enqueue(ReplySpec(token_count=50, drop_after=10))
+    with pytest.raises(openai.APIConnectionError) as caught:
+        await read(provider)
+    assert classify_provider_error(caught.value) == "provider.unreachable"
+
+
+async def test_status_errors_still_come_from_the_sdk(provider: FakeProvider) -> None:
+    spec = ReplySpec(status=429, error_message="slow down")
+    provider.enqueue(spec, spec)  # the client retries once
+    with pytest.raises(openai.RateLimitError):
+        await read(provider)
+
+
+async def test_closing_early_closes_the_providers_stream(provider: FakeProvider) -> None:
+    provider.enqueue(ReplySpec(token_count=500, delay=0.01))
+    stream = stream_chat(target(provider), [{"role": "user", "content": "Hi"}])
+    assert await anext(stream)
+    await stream.aclose()
+    record = provider.last_request
+    for _ in range(100):
+        record = provider.last_request
+        if record is not None and record.client_disconnected:
+            break
+        await asyncio.sleep(0.02)
+    assert record is not None
+    assert record.client_disconnected
+    assert record.tokens_sent < 500
