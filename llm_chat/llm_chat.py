@@ -8,6 +8,7 @@ import logging
 import reflex as rx
 
 from llm_chat.api.app import create_api
+from llm_chat.components.i18n import with_i18n
 from llm_chat.config import get_settings
 from llm_chat.pages.admin import admin_page
 from llm_chat.pages.auth import login_page, register_page
@@ -49,4 +50,9 @@ PAGES = (
     (SETTINGS_ROUTE, "Settings · LLM Chat", settings_page, SettingsState.load_page),
 )
 for route, title, render, guard in PAGES:
-    app.add_page(render, route=route, title=title, on_load=[LocaleState.detect_language, guard])
+    app.add_page(
+        with_i18n(render()),
+        route=route,
+        title=title,
+        on_load=[LocaleState.detect_language, guard],
+    )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
+import reflex as rx
 
+from llm_chat.components.i18n import I18nTables
 from llm_chat.i18n import TABLES, negotiate, translate
+from llm_chat.state.locale import I18N_GLOBAL, t, text_for
 
 PACKAGE = Path(__file__).resolve().parent.parent / "llm_chat"
 # t("key") in components, and codes passed to errors ("auth.x", "provider.x", ...).
@@ -63,3 +67,15 @@ def test_language_follows_the_browser(header: str, language: str) -> None:
 def test_translate_falls_back_to_english() -> None:
     assert translate("fr", "chat.send") == "Send"
     assert translate("zh-CN", "chat.send") == "发送"
+
+
+def test_pages_carry_both_tables_and_lookups_fall_back() -> None:
+    [code] = I18nTables.create().add_custom_code()
+    prefix = f"{I18N_GLOBAL} = "
+    assert code.startswith(prefix)
+    assert code.endswith(";")
+    assert json.loads(code[len(prefix) : -1]) == TABLES
+    lookup = str(t("chat.send"))
+    assert '"chat.send"' in lookup
+    assert f"{I18N_GLOBAL}?.en?." in lookup  # English, then the key, when a text is missing
+    assert "html_lang" in str(text_for(rx.Var("error_key")))

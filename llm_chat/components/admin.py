@@ -10,7 +10,7 @@ from llm_chat.components.layout import error_callout
 from llm_chat.providers.presets import PRESETS
 from llm_chat.services.catalog import ModelInfo, ProviderInfo
 from llm_chat.state.admin import AdminState
-from llm_chat.state.locale import LocaleState, t
+from llm_chat.state.locale import t, text_for
 
 
 def _labelled(label_key: str, control: rx.Component) -> rx.Component:
@@ -184,7 +184,7 @@ def admin_panel() -> rx.Component:
         rx.cond(
             AdminState.notice_key != "",
             rx.callout(
-                LocaleState.strings[AdminState.notice_key].to(str),
+                text_for(AdminState.notice_key),
                 icon="check",
                 color_scheme="green",
             ),

@@ -10,7 +10,7 @@ import reflex as rx
 from reflex.event import EventType
 
 from llm_chat.i18n import LANGUAGE_NAMES
-from llm_chat.state.locale import LocaleState, t
+from llm_chat.state.locale import LocaleState, t, text_for
 
 
 def language_picker() -> rx.Component:
@@ -52,7 +52,7 @@ def error_callout(key: rx.Var[str] | str) -> rx.Component:
     return rx.cond(
         key != "",
         rx.callout(
-            LocaleState.strings[key].to(str),
+            text_for(key),
             icon="triangle_alert",
             color_scheme="red",
             role="alert",

@@ -9,7 +9,7 @@ from reflex_base.vars.base import Var, VarData
 
 from llm_chat.components.streaming import streaming_text
 from llm_chat.state.chat import ChatState, MessageItem
-from llm_chat.state.locale import LocaleState, t
+from llm_chat.state.locale import t, text_for
 from llm_chat.state.stream import StreamState
 
 # No outer margin on the markdown's first and last blocks: the finished reply then sits exactly
@@ -39,7 +39,7 @@ def _error_note(item: rx.Var[MessageItem]) -> rx.Component:
     return rx.cond(
         (item.status == "error") & (item.error != ""),
         rx.callout(
-            LocaleState.strings[item.error].to(str),
+            text_for(item.error),
             icon="circle_alert",
             color_scheme="red",
             size="1",

@@ -8,7 +8,7 @@ import reflex as rx
 
 from llm_chat.components.layout import confirm_dialog, error_callout
 from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
-from llm_chat.state.locale import LocaleState, t
+from llm_chat.state.locale import t, text_for
 from llm_chat.state.settings import NEW_KEY_FIELD_ID, ApiKeyRow, SettingsState
 
 _COPY_NEW_KEY = (
@@ -135,7 +135,7 @@ def api_keys_panel() -> rx.Component:
         rx.cond(
             SettingsState.notice_key != "",
             rx.callout(
-                LocaleState.strings[SettingsState.notice_key].to(str),
+                text_for(SettingsState.notice_key),
                 icon="check",
                 color_scheme="green",
             ),

@@ -1,10 +1,21 @@
-"""The reader's language."""
+"""The reader's language, and the UI's strings in it.
+
+The translation tables are compiled into the page (``components/i18n.py``), not sent as
+state: each tab would otherwise receive them on every connect (twice: before and after the
+language is detected), and a switch of language would be a server round trip.
+"""
 
 from __future__ import annotations
 
-import reflex as rx
+import json
 
-from llm_chat.i18n import DEFAULT_LANGUAGE, negotiate, normalize_language, table
+import reflex as rx
+from reflex_base.vars.base import Var, VarData
+
+from llm_chat.i18n import DEFAULT_LANGUAGE, negotiate, normalize_language
+
+#: Where the page keeps the tables (set by components.i18n.I18nTables).
+I18N_GLOBAL = "globalThis.LLM_CHAT_I18N"
 
 
 class LocaleState(rx.State):
@@ -12,11 +23,6 @@ class LocaleState(rx.State):
 
     # The chosen language ("en" or "zh-CN"); empty until detected. Kept in localStorage.
     language: str = rx.LocalStorage("", name="llm_chat_language", sync=True)
-
-    @rx.var
-    def strings(self) -> dict[str, str]:
-        """The translation table of the current language (sent once per language)."""
-        return table(self.language or DEFAULT_LANGUAGE)
 
     @rx.var
     def html_lang(self) -> str:
@@ -35,6 +41,28 @@ class LocaleState(rx.State):
         self.language = normalize_language(language) or DEFAULT_LANGUAGE
 
 
-def t(key: str) -> rx.Var[str]:
+def text_for(key: str | Var[str]) -> Var[str]:
+    """The text for ``key`` (a key, or a var holding one) in the reader's language.
+
+    Falls back to English, then to the key itself, as ``llm_chat.i18n.translate`` does.
+    """
+    lang = LocaleState.html_lang
+    if isinstance(key, Var):
+        key_js, key_data = str(key), key._get_all_var_data()
+    else:
+        key_js, key_data = json.dumps(key), None
+    tables = I18N_GLOBAL
+    js = (
+        f"(({tables}?.[{lang}] ?? {{}})[{key_js}] ?? {tables}?.{DEFAULT_LANGUAGE}?.[{key_js}]"
+        f" ?? {key_js})"
+    )
+    return Var(
+        _js_expr=js,
+        _var_type=str,
+        _var_data=VarData.merge(lang._get_all_var_data(), key_data),
+    )
+
+
+def t(key: str) -> Var[str]:
     """The text for ``key`` in the reader's language, as a front-end var."""
-    return LocaleState.strings[key].to(str)
+    return text_for(key)

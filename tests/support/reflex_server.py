@@ -288,6 +288,7 @@ class ReflexClient:
         local_storage: dict[str, str] | None = None,
         origin: str = DEFAULT_ORIGIN,
         follow_redirects: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
         """Create a tab (not connected yet).
 
@@ -299,9 +300,11 @@ class ReflexClient:
                 second tab of the same browser.
             origin: The Origin header a browser would send.
             follow_redirects: Load the page of a ``_redirect`` event like the front end does.
+            headers: More headers of the websocket request (e.g. ``Accept-Language``).
         """
         self.base_url = base_url.rstrip("/")
         self.origin = origin
+        self.headers = dict(headers or {})
         self.token = str(uuid.uuid4())
         self.follow_redirects = follow_redirects
         self.storage_keys = dict(storage_keys)
@@ -327,7 +330,7 @@ class ReflexClient:
         mark = len(self.frames)
         await self._sio.connect(
             f"{self.base_url}?token={self.token}",
-            headers={"Origin": self.origin},
+            headers={**self.headers, "Origin": self.origin},
             auth={"event": self._routed(self._hydrate_event())},
             transports=["websocket"],
             namespaces=[EVENT_NAMESPACE],
