@@ -370,14 +370,17 @@ def test_phone_layout_rename_and_delete(app: RunningApp, browser: Browser) -> No
         expect(page.locator("#sidebar")).to_be_hidden()
 
         question = "Short question from a phone"
+        finished = page.locator(".assistant-message:not(.streaming)")
         page.locator("#composer").fill(question)
         page.locator("#composer").press("Enter")
-        expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
-        expect(page.locator(".assistant-message")).to_have_count(1)
+        # (right after Enter the reply has not started: wait for the finished message)
+        expect(finished).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+        expect(page.locator("#streaming-text")).to_have_count(0)
         # A second turn joins the first (the browser appends it; the history is not re-sent).
         page.locator("#composer").fill("And a follow-up")
         page.locator("#composer").press("Enter")
-        expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+        expect(finished).to_have_count(2, timeout=REPLY_TIMEOUT_MS)
+        expect(page.locator("#streaming-text")).to_have_count(0)
         expect(page.locator(".assistant-message")).to_have_count(2)
         expect(page.locator(".user-message")).to_have_text([question, "And a follow-up"])
         screenshot(page, "11-phone")

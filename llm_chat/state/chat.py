@@ -59,6 +59,12 @@ class ModelItem:
     name: str
 
 
+def _release_stop_signal(tab: str, stop: asyncio.Event) -> None:
+    """Forget ``tab``'s stream, if ``stop`` is still its signal."""
+    if _stop_signals.get(tab) is stop:
+        del _stop_signals[tab]
+
+
 def conversation_path(conversation_id: int) -> str:
     """The URL of a conversation."""
     return f"/c/{conversation_id}"
@@ -273,6 +279,7 @@ class ChatState(AuthState):
                 )
             except (AppError, ProviderError) as exc:
                 async with self:
+                    _release_stop_signal(tab, stop)
                     self.is_streaming = False
                     self.pending_question = ""
                     self.error_key = exc.code
@@ -324,12 +331,13 @@ class ChatState(AuthState):
                         ),
                     ]
                 (await self.get_state(StreamState)).restart()
+                # Before the tab can see the end: its next question must find no stream.
+                _release_stop_signal(tab, stop)
                 self.pending_question = ""
                 self.is_streaming = False
                 self._streaming_question_id = self._streaming_reply_id = 0
         finally:
-            if _stop_signals.get(tab) is stop:
-                del _stop_signals[tab]
+            _release_stop_signal(tab, stop)
 
     def _bump_conversation(self, conversation_id: int, title: str, model_id: int) -> None:
         rest = [c for c in self.conversations if c.id != conversation_id]

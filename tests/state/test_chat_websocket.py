@@ -463,3 +463,20 @@ async def test_long_conversation_opens_at_its_latest_messages(
     await tab.call(ChatState.load_older, until=lambda t: len(messages(t)) == 74)
     assert tab.get(ChatState, "has_older") is False
     assert [m["content"] for m in messages(tab)][:2] == ["Question 1", "Answer 1"]
+
+
+async def test_a_question_sent_the_moment_a_reply_ends_is_answered(
+    sqlite_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    # The tab sends again as soon as it sees the end of a turn, like a quick typist: the
+    # server must already have forgotten the finished stream by then.
+    make_user("quick@example.com")
+    make_model(make_provider(provider), "fake?tokens=3")
+    tab = open_tab()
+    await sign_in(tab, "quick@example.com")
+    for turn in range(8):
+        await send(tab, f"Question {turn}")
+    assert [m["content"] for m in messages(tab) if m["role"] == "user"] == [
+        f"Question {turn}" for turn in range(8)
+    ]
+    assert tab.get(ChatState, "error_key") == ""
