@@ -41,12 +41,21 @@ class AuthState(rx.State):
         except (InvalidTokenError, AuthError):
             self._forget_user()
             return None
-        self._user_id = user.id
-        self.user_name = user.display_name
-        self.user_email = user.email
-        self.is_admin = user.is_admin
-        self.signed_in = True
+        self._show_user(user)
         return user
+
+    def _show_user(self, user: UserInfo) -> None:
+        """Show ``user`` as signed in; only what changed is sent (each handler verifies)."""
+        self._user_id = user.id
+        shown = {
+            "user_name": user.display_name,
+            "user_email": user.email,
+            "is_admin": user.is_admin,
+            "signed_in": True,
+        }
+        for name, value in shown.items():
+            if getattr(self, name) != value:
+                setattr(self, name, value)
 
     def _forget_user(self) -> None:
         self._user_id = 0
@@ -58,11 +67,7 @@ class AuthState(rx.State):
     def _start_session(self, user: UserInfo) -> None:
         settings = get_settings()
         self.auth_token = create_token(user.id, settings.jwt_secret, settings.jwt_ttl_seconds)
-        self._user_id = user.id
-        self.user_name = user.display_name
-        self.user_email = user.email
-        self.is_admin = user.is_admin
-        self.signed_in = True
+        self._show_user(user)
 
     @rx.event
     async def require_user(self):

@@ -68,6 +68,9 @@ async def test_streamed_reply_is_persisted(
     chunks = [c for c in tab.values(StreamState, "chunk", since=mark) if c]
     assert "".join(chunks) == reply_text(30).lstrip()  # no batch is sent twice
     assert tab.values(ChatState, "is_streaming", since=mark)[0] is True
+    # The send verified the session; the unchanged user fields were not sent again.
+    assert tab.values(AuthState, "user_email", since=mark) == []
+    assert tab.values(AuthState, "signed_in", since=mark) == []
     assert tab.get(ChatState, "is_streaming") is False
     assert tab.get(StreamState, "chunk") == ""
     shown = messages(tab)
