@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 import ssl
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -16,6 +15,7 @@ import anyio
 import httpx2
 import openai
 
+from llm_chat.providers.completion import completion_text, streamed_text
 from llm_chat.providers.sse import SSEDecoder
 
 MAX_CACHED_CLIENTS = 32
@@ -141,6 +141,12 @@ async def stream_chat(
     decoder = SSEDecoder()
     chunks = http.aiter_bytes()
     try:
+        if not http.headers.get("content-type", "").startswith("text/event-stream"):
+            # A server that ignored "stream": the whole completion as one JSON document.
+            text = completion_text(await http.aread(), http.request, stats)
+            if text:
+                yield text
+            return
         async for chunk in chunks:
             pieces: list[str] = []
             done = False
@@ -148,7 +154,7 @@ async def stream_chat(
                 if event.data.startswith("[DONE]"):
                     done = True
                     break
-                text = _content_of(event.data, http.request, stats)
+                text = streamed_text(event.data, http.request, stats)
                 if text:
                     pieces.append(text)
             if pieces:
@@ -162,36 +168,6 @@ async def stream_chat(
         raise openai.APIConnectionError(request=http.request) from exc
     finally:
         await http.aclose()
-
-
-def _content_of(data: str, request: httpx2.Request, stats: StreamStats | None) -> str | None:
-    """The text of one streamed chunk; records usage in ``stats``; raises an in-stream error."""
-    try:
-        chunk = json.loads(data)
-    except ValueError as exc:
-        raise openai.APIError("The provider sent a malformed event", request, body=None) from exc
-    if not isinstance(chunk, dict):
-        return None
-    error = chunk.get("error")
-    if error:
-        message = error.get("message") if isinstance(error, dict) else None
-        if not isinstance(message, str) or not message:
-            message = "An error occurred during streaming"
-        raise openai.APIError(message, request, body=error)
-    if stats is not None:
-        usage = chunk.get("usage")
-        if isinstance(usage, dict):
-            stats.prompt_tokens = usage.get("prompt_tokens")
-            stats.completion_tokens = usage.get("completion_tokens")
-    choices = chunk.get("choices")
-    if not choices or not isinstance(choices, list) or not isinstance(choices[0], dict):
-        return None
-    choice = choices[0]
-    if stats is not None and choice.get("finish_reason"):
-        stats.finish_reason = choice["finish_reason"]
-    delta = choice.get("delta")
-    text = delta.get("content") if isinstance(delta, dict) else None
-    return text if isinstance(text, str) else None
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

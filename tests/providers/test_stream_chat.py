@@ -6,6 +6,7 @@ import asyncio
 
 import openai
 import pytest
+from aiohttp import web
 
 from llm_chat.providers import ModelTarget, StreamStats, classify_provider_error, stream_chat
 from tests.fake_provider import FakeProvider, ReplySpec
@@ -83,3 +84,48 @@ async def test_closing_early_closes_the_providers_stream(provider: FakeProvider)
     assert record is not None
     assert record.client_disconnected
     assert record.tokens_sent < 500
+
+
+async def test_a_server_that_ignores_stream_gets_its_whole_reply_read() -> None:
+    # Some OpenAI-compatible servers answer "stream": true with one JSON completion.
+    async def completion(request: web.Request) -> web.Response:
+        body = await request.json()
+        assert body["stream"] is True
+        return web.json_response(
+            {
+                "id": "chatcmpl-1",
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": "Whole answer, 完整"},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 4, "completion_tokens": 3, "total_tokens": 7},
+            }
+        )
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", completion)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        plain = ModelTarget(
+            model_id=1,
+            display_name="Plain",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            api_key="sk-test",
+            model_name="plain",
+        )
+        stats = StreamStats()
+        pieces = [
+            p async for p in stream_chat(plain, [{"role": "user", "content": "Hi"}], stats=stats)
+        ]
+    finally:
+        await runner.cleanup()
+    assert pieces == ["Whole answer, 完整"]
+    assert (stats.prompt_tokens, stats.completion_tokens, stats.finish_reason) == (4, 3, "stop")
