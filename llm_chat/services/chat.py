@@ -102,7 +102,7 @@ def begin_turn(
     else:
         conversation = get_owned(session=session, user_id=user_id, conversation_id=conversation_id)
     assert conversation.id is not None
-    history = history_of(session=session, conversation_id=conversation.id)
+    history = [] if created else history_of(session=session, conversation_id=conversation.id)
     question = Message(
         conversation_id=conversation.id,
         role=MessageRole.USER.value,
@@ -116,12 +116,12 @@ def begin_turn(
         status=MessageStatus.STREAMING.value,
         model_id=model_id,
     )
-    session.add(question)
-    session.flush()
-    session.add(reply)
-    conversation.model_id = model_id
-    conversation.updated_at = utcnow()
-    session.add(conversation)
+    # One flush: rows of one table are inserted in the order they were added (ids ascend).
+    session.add_all([question, reply])
+    if not created:
+        conversation.model_id = model_id
+        conversation.updated_at = utcnow()
+        session.add(conversation)
     session.flush()
     assert question.id is not None
     assert reply.id is not None
