@@ -31,6 +31,21 @@ MESSAGE_WINDOW = 30
 _stop_signals: dict[str, asyncio.Event] = {}
 
 
+@dataclasses.dataclass(frozen=True)
+class _TurnRequest:
+    """What `send` accepted, for the `stream_reply` it chains (no state round trip)."""
+
+    user_id: int
+    conversation_id: int | None
+    model_id: int
+    text: str
+
+
+# Turns accepted by `send` whose `stream_reply` has not started yet, by tab (same process,
+# like `_stop_signals`). A request that never started is replaced by the tab's next one.
+_turn_requests: dict[str, _TurnRequest] = {}
+
+
 @dataclasses.dataclass
 class ConversationItem:
     """A sidebar entry."""
@@ -113,8 +128,7 @@ class ChatState(AuthState):
     # The question being answered, shown apart from `messages` until its reply ends, so that
     # the history is sent once per turn (when both join `messages`), never per token.
     pending_question: str = ""
-    # The text being sent and the rows being streamed (backend only).
-    _pending_text: str = ""
+    # The rows being streamed (backend only).
     _streaming_question_id: int = 0
     _streaming_reply_id: int = 0
 
@@ -244,8 +258,14 @@ class ChatState(AuthState):
             if not self.selected_model:
                 self.error_key = "chat.no_models"
                 return None
-        self.error_key = ""
-        self._pending_text = text
+        if self.error_key:
+            self.error_key = ""
+        _turn_requests[self.router.session.client_token] = _TurnRequest(
+            user_id=self._user_id,
+            conversation_id=self.conversation_id or None,
+            model_id=int(self.selected_model),
+            text=text,
+        )
         self.is_streaming = True
         (await self.get_state(StreamState)).restart()
         self.streaming_conversation_id = self.conversation_id
@@ -257,17 +277,14 @@ class ChatState(AuthState):
         """Save the question, stream the reply in time batches, save the reply."""
         settings = get_settings()
         tab = self.router.session.client_token
+        # Only as the continuation of `send`, once: never a second stream in one tab.
+        request = _turn_requests.pop(tab, None)
+        if request is None or tab in _stop_signals:
+            return
         stop = asyncio.Event()
-        async with self:
-            # Only as the continuation of `send`, once: never a second stream in one tab.
-            if not self._pending_text or tab in _stop_signals:
-                return
-            _stop_signals[tab] = stop
-            user_id = self._user_id
-            conversation_id = self.conversation_id or None
-            model_id = int(self.selected_model or 0)
-            text = self._pending_text
-            self._pending_text = ""
+        _stop_signals[tab] = stop
+        user_id, conversation_id = request.user_id, request.conversation_id
+        model_id, text = request.model_id, request.text
         try:
             try:
                 turn = await run_in_session(
