@@ -56,21 +56,23 @@ def _text_in(part: object) -> str | None:
     return text if isinstance(text, str) else None
 
 
+def _text_of(
+    data: str | bytes, part: str, request: httpx2.Request, stats: StreamStats | None
+) -> str | None:
+    """``choices[0][part].content`` of a completion or chunk; records usage; raises its error."""
+    document = _json_object(data, request)
+    if document is None:
+        return None
+    _raise_error_in(document, request)
+    _record_usage(document, stats)
+    return _text_in(_first_choice(document, stats).get(part))
+
+
 def completion_text(data: bytes, request: httpx2.Request, stats: StreamStats | None) -> str | None:
     """The text of a whole (not streamed) completion; records usage; raises its error."""
-    completion = _json_object(data, request)
-    if completion is None:
-        return None
-    _raise_error_in(completion, request)
-    _record_usage(completion, stats)
-    return _text_in(_first_choice(completion, stats).get("message"))
+    return _text_of(data, "message", request, stats)
 
 
 def streamed_text(data: str, request: httpx2.Request, stats: StreamStats | None) -> str | None:
     """The text of one streamed chunk; records usage in ``stats``; raises an in-stream error."""
-    chunk = _json_object(data, request)
-    if chunk is None:
-        return None
-    _raise_error_in(chunk, request)
-    _record_usage(chunk, stats)
-    return _text_in(_first_choice(chunk, stats).get("delta"))
+    return _text_of(data, "delta", request, stats)
