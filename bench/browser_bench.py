@@ -17,8 +17,6 @@ import json
 import secrets
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,7 +28,6 @@ from playwright.sync_api import (
     ViewportSize,
     WebSocket,
     expect,
-    sync_playwright,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -48,7 +45,7 @@ from bench.procstat import CpuSnapshot, chromium_pids, cpu_by_kind
 from bench.provider import ProviderProcess
 from bench.stats import percentile, ws_frame_bytes
 from tests.fake_provider import generated_tokens
-from tests.support.browser import launch_chromium
+from tests.support.browser import chromium
 
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 UI_TIMEOUT_MS = 60_000
@@ -381,17 +378,6 @@ def measure_reply(
     result.renderer_task_s = result.renderer_metrics.get("TaskDuration")
     result.renderer_script_s = result.renderer_metrics.get("ScriptDuration")
     return result
-
-
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """Headless Debian Chromium through Playwright."""
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class BrowserBench:

@@ -19,7 +19,6 @@ from playwright.sync_api import (
     Page,
     ViewportSize,
     expect,
-    sync_playwright,
 )
 
 from llm_chat.db import create_db_engine, session_scope
@@ -28,7 +27,7 @@ from llm_chat.security import SecretBox
 from llm_chat.services import catalog
 from tests.fake_provider import FakeProvider, generated_tokens
 from tests.support.app_process import AppConfig, RunningApp, running_app
-from tests.support.browser import OUTPUT_DIR, FrameRecorder, launch_chromium, screenshot
+from tests.support.browser import OUTPUT_DIR, FrameRecorder, chromium, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -117,12 +116,8 @@ def app(fake_provider: FakeProvider) -> Iterator[RunningApp]:
 def browser() -> Iterator[Browser]:
     """Headless Chromium for the whole module."""
     expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

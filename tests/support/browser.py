@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, Playwright, WebSocket
+from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
 
 from llm_chat.config import PROJECT_ROOT
 
@@ -14,12 +16,20 @@ OUTPUT_DIR = PROJECT_ROOT / "test-output" / "browser"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
-def launch_chromium(playwright: Playwright) -> Browser:
+@contextmanager
+def chromium() -> Iterator[Browser]:
     """Debian's Chromium, headless (Playwright's own browsers are never downloaded)."""
     executable = shutil.which("chromium")
     if executable is None:
         raise RuntimeError("Chromium is missing: apt-get install -y chromium")
-    return playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def screenshot(page: Page, name: str) -> Path:
