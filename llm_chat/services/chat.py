@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select, update
 
-from llm_chat.db import run_blocking, session_scope
-from llm_chat.errors import ValidationError
-from llm_chat.models import Message, MessageRole, MessageStatus
+from llm_chat.db import run_blocking, run_in_session, session_scope
+from llm_chat.errors import NotFoundError, ValidationError
+from llm_chat.models import Conversation, Message, MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
 from llm_chat.providers import (
     ChatMessage,
@@ -25,6 +25,7 @@ from llm_chat.providers import (
 from llm_chat.providers.errors import INTERRUPTED
 from llm_chat.services.catalog import resolve_target
 from llm_chat.services.conversations import create_conversation, get_owned, title_from_message
+from llm_chat.services.users import get_active_user
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,112 @@ def history_of(*, session: Session, conversation_id: int) -> list[ChatMessage]:
     ]
 
 
+@dataclass(frozen=True)
+class TurnPlan:
+    """What a turn sends to the provider, read and checked before anything is written."""
+
+    user_id: int
+    # None: the turn starts a new conversation.
+    conversation_id: int | None
+    title: str
+    model_id: int
+    text: str
+    target: ModelTarget
+    # What the provider gets: the conversation so far, then the question.
+    history: list[ChatMessage]
+
+
+def plan_turn(
+    *,
+    session: Session,
+    user_id: int,
+    conversation_id: int | None,
+    model_id: int,
+    text: str,
+    verify_user: bool = False,
+) -> TurnPlan:
+    """Read and check everything a turn needs; write nothing.
+
+    With ``verify_user``, the account must still exist and be active (the caller checked
+    only the token's signature).
+
+    Raises:
+        ValidationError: an empty or overlong message.
+        AuthError: (``verify_user``) the account is gone or disabled.
+        NotFoundError: ``conversation_id`` is not the user's.
+        ProviderError: the model is missing or disabled.
+    """
+    text = validate_message(text)
+    if verify_user:
+        get_active_user(session=session, user_id=user_id)
+    target = resolve_target(session=session, model_id=model_id)
+    if conversation_id is None:
+        title, history = title_from_message(text), []
+    else:
+        title = get_owned(session=session, user_id=user_id, conversation_id=conversation_id).title
+        history = history_of(session=session, conversation_id=conversation_id)
+    return TurnPlan(
+        user_id=user_id,
+        conversation_id=conversation_id,
+        title=title,
+        model_id=model_id,
+        text=text,
+        target=target,
+        history=[*history, {"role": "user", "content": text}],
+    )
+
+
+def record_turn(*, session: Session, plan: TurnPlan) -> Turn:
+    """Save the question and the reply's placeholder (``streaming``) of a planned turn.
+
+    Raises:
+        NotFoundError: the conversation was deleted since the plan was made.
+    """
+    created = plan.conversation_id is None
+    if plan.conversation_id is None:
+        conversation_id = create_conversation(
+            session=session, user_id=plan.user_id, title=plan.title, model_id=plan.model_id
+        ).id
+        assert conversation_id is not None
+    else:
+        conversation_id = plan.conversation_id
+        touched = session.exec(
+            update(Conversation)
+            .where(col(Conversation.id) == conversation_id)
+            .where(col(Conversation.user_id) == plan.user_id)
+            .values(model_id=plan.model_id, updated_at=utcnow())
+        )
+        if touched.rowcount != 1:
+            raise NotFoundError("error.conversation_not_found")
+    question = Message(
+        conversation_id=conversation_id,
+        role=MessageRole.USER.value,
+        content=plan.text,
+        status=MessageStatus.COMPLETE.value,
+    )
+    reply = Message(
+        conversation_id=conversation_id,
+        role=MessageRole.ASSISTANT.value,
+        content="",
+        status=MessageStatus.STREAMING.value,
+        model_id=plan.model_id,
+    )
+    # One flush: rows of one table are inserted in the order they were added (ids ascend).
+    session.add_all([question, reply])
+    session.flush()
+    assert question.id is not None
+    assert reply.id is not None
+    return Turn(
+        conversation_id=conversation_id,
+        title=plan.title,
+        created_conversation=created,
+        user_message_id=question.id,
+        reply_message_id=reply.id,
+        target=plan.target,
+        history=plan.history,
+    )
+
+
 def begin_turn(
     *, session: Session, user_id: int, conversation_id: int | None, model_id: int, text: str
 ) -> Turn:
@@ -92,48 +199,14 @@ def begin_turn(
         NotFoundError: ``conversation_id`` is not the user's.
         ProviderError: the model is missing or disabled (nothing is saved).
     """
-    text = validate_message(text)
-    target = resolve_target(session=session, model_id=model_id)
-    created = conversation_id is None
-    if conversation_id is None:
-        conversation = create_conversation(
-            session=session, user_id=user_id, title=title_from_message(text), model_id=model_id
-        )
-    else:
-        conversation = get_owned(session=session, user_id=user_id, conversation_id=conversation_id)
-    assert conversation.id is not None
-    history = [] if created else history_of(session=session, conversation_id=conversation.id)
-    question = Message(
-        conversation_id=conversation.id,
-        role=MessageRole.USER.value,
-        content=text,
-        status=MessageStatus.COMPLETE.value,
-    )
-    reply = Message(
-        conversation_id=conversation.id,
-        role=MessageRole.ASSISTANT.value,
-        content="",
-        status=MessageStatus.STREAMING.value,
+    plan = plan_turn(
+        session=session,
+        user_id=user_id,
+        conversation_id=conversation_id,
         model_id=model_id,
+        text=text,
     )
-    # One flush: rows of one table are inserted in the order they were added (ids ascend).
-    session.add_all([question, reply])
-    if not created:
-        conversation.model_id = model_id
-        conversation.updated_at = utcnow()
-        session.add(conversation)
-    session.flush()
-    assert question.id is not None
-    assert reply.id is not None
-    return Turn(
-        conversation_id=conversation.id,
-        title=conversation.title,
-        created_conversation=created,
-        user_message_id=question.id,
-        reply_message_id=reply.id,
-        target=target,
-        history=[*history, {"role": "user", "content": text}],
-    )
+    return record_turn(session=session, plan=plan)
 
 
 def save_reply(
@@ -156,8 +229,42 @@ def save_reply(
     )
 
 
+class ReplyFeed:
+    """A reply's pieces, read from ``source`` by a task of its own from the moment it exists.
+
+    Reading starts at once, so a provider request can go out before the turn's rows are
+    written. A piece costs a list append; the consumer (:func:`batch_by_time`) waits once per
+    batch, not once per piece.
+    """
+
+    def __init__(self, source: AsyncIterator[str]) -> None:
+        """Start reading ``source``."""
+        self.buffer: list[str] = []
+        self.arrived = asyncio.Event()
+        self.failure: BaseException | None = None
+        self._source = source
+        self.reader = asyncio.ensure_future(self._pump())
+
+    async def _pump(self) -> None:
+        try:
+            async for piece in self._source:
+                self.buffer.append(piece)
+                self.arrived.set()
+        except Exception as exc:  # noqa: BLE001  (raised by the consumer, after the text)
+            self.failure = exc
+
+    async def aclose(self) -> None:
+        """Stop reading and close ``source`` (its HTTP response, so the provider stops)."""
+        if not self.reader.done():
+            self.reader.cancel()
+        await asyncio.gather(self.reader, return_exceptions=True)
+        aclose = getattr(self._source, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
 async def batch_by_time(
-    source: AsyncIterator[str],
+    source: AsyncIterator[str] | ReplyFeed,
     interval: float,
     stop: asyncio.Event,
     *,
@@ -169,25 +276,11 @@ async def batch_by_time(
     BATCH_RAMP_SECONDS: the start of a reply stays lively, a long reply takes few frames
     (each costs a fixed envelope on the wire; the browser smooths the text between them).
     Ends early when ``stop`` is set. An error of ``source`` is raised after what came
-    before it has been yielded.
-
-    ``source`` is read by a task of its own that only appends to a buffer: a piece costs a
-    list append, and the waiting happens once per batch, not once per piece.
+    before it has been yielded. ``source`` is closed when the batches end.
     """
     loop = asyncio.get_running_loop()
-    buffer: list[str] = []
-    arrived = asyncio.Event()
-    failure: list[BaseException] = []
-
-    async def pump() -> None:
-        try:
-            async for piece in source:
-                buffer.append(piece)
-                arrived.set()
-        except Exception as exc:  # noqa: BLE001  (re-raised below, after the flush)
-            failure.append(exc)
-
-    reader = asyncio.ensure_future(pump())
+    feed = source if isinstance(source, ReplyFeed) else ReplyFeed(source)
+    buffer, reader = feed.buffer, feed.reader
     stopped = asyncio.ensure_future(stop.wait())
     first_flush: float | None = None
     last_flush = -math.inf
@@ -203,8 +296,8 @@ async def batch_by_time(
             if not buffer:
                 if reader.done():
                     break
-                arrived.clear()
-                waiter = asyncio.ensure_future(arrived.wait())
+                feed.arrived.clear()
+                waiter = asyncio.ensure_future(feed.arrived.wait())
                 await asyncio.wait({waiter, reader, stopped}, return_when=asyncio.FIRST_COMPLETED)
                 waiter.cancel()
                 continue
@@ -224,13 +317,13 @@ async def batch_by_time(
         if buffer:
             yield "".join(buffer)
             buffer.clear()
-        if failure and not stop.is_set():
-            raise failure[0]
+        if feed.failure is not None and not stop.is_set():
+            raise feed.failure
     finally:
-        for future in (reader, stopped):
-            if not future.done():
-                future.cancel()
-        await asyncio.gather(reader, stopped, return_exceptions=True)
+        if not stopped.done():
+            stopped.cancel()
+        await asyncio.gather(stopped, return_exceptions=True)
+        await feed.aclose()
 
 
 async def _save(message_id: int, content: str, status: MessageStatus, error: str | None) -> None:
@@ -256,6 +349,7 @@ async def stream_reply(
     provider_timeout: float = 60.0,
     stopped_status: MessageStatus = MessageStatus.STOPPED,
     stats: StreamStats | None = None,
+    feed: ReplyFeed | None = None,
 ) -> ReplyOutcome:
     """Stream the reply to ``on_text`` in time batches and save it however it ends.
 
@@ -263,11 +357,16 @@ async def stream_reply(
     otherwise, e.g. ``interrupted`` when an API client went away), ``error`` (the provider
     failed before any text) or ``interrupted`` (it failed midway, or the task was
     cancelled); the text produced so far is saved in every case. ``stats`` receives the
-    provider's token counts, if it reports them.
+    provider's token counts, if it reports them. ``feed``: the reply, already requested
+    (see :func:`open_turn`); else it is requested now.
     """
     parts: list[str] = []
     status, error = MessageStatus.COMPLETE, None
-    source = stream_chat(turn.target, turn.history, provider_timeout=provider_timeout, stats=stats)
+    if feed is None:
+        feed = ReplyFeed(
+            stream_chat(turn.target, turn.history, provider_timeout=provider_timeout, stats=stats)
+        )
+    source = feed
     loop = asyncio.get_running_loop()
     last_checkpoint = loop.time()
     batches = batch_by_time(source, batch_seconds, stop, max_interval=max_batch_seconds)
@@ -298,7 +397,47 @@ async def stream_reply(
             type(exc).__name__,
         )
     finally:
-        await source.aclose()
+        await feed.aclose()
         content = "".join(parts)
         await asyncio.shield(_save(turn.reply_message_id, content, status, error))
     return ReplyOutcome(content=content, status=status, error=error)
+
+
+async def open_turn(
+    *,
+    user_id: int,
+    conversation_id: int | None,
+    model_id: int,
+    text: str,
+    provider_timeout: float,
+) -> tuple[Turn, ReplyFeed]:
+    """Start a chat turn of a signed-in user, asking the provider as early as possible.
+
+    The turn is read and checked first (the account too), then the provider request goes
+    out, and the question and the reply's placeholder are written while the provider
+    prepares its first token. If they cannot be written, the request is closed again.
+
+    Raises:
+        AppError, ProviderError: as :func:`plan_turn` and :func:`record_turn`.
+    """
+    plan = await run_in_session(
+        plan_turn,
+        user_id=user_id,
+        conversation_id=conversation_id,
+        model_id=model_id,
+        text=text,
+        verify_user=True,
+    )
+    feed = ReplyFeed(stream_chat(plan.target, plan.history, provider_timeout=provider_timeout))
+    try:
+        turn = await run_in_session(record_turn, plan=plan)
+    except BaseException:
+        await feed.aclose()
+        raise
+    return turn, feed
+
+
+async def abandon_turn(turn: Turn, feed: ReplyFeed) -> None:
+    """Close a turn that was opened but will not be streamed: its reply ends interrupted."""
+    await feed.aclose()
+    await _save(turn.reply_message_id, "", MessageStatus.INTERRUPTED, INTERRUPTED)

@@ -44,6 +44,17 @@ class AuthState(rx.State):
         self._show_user(user)
         return user
 
+    def token_user_id(self) -> int | None:
+        """The user id of a validly signed, unexpired token (else sign out); no database.
+
+        For handlers whose own transaction checks that the account is still active.
+        """
+        try:
+            return decode_token(self.auth_token, get_settings().jwt_secret).user_id
+        except InvalidTokenError:
+            self._forget_user()
+            return None
+
     def _show_user(self, user: UserInfo) -> None:
         """Show ``user`` as signed in; only what changed is sent (each handler verifies)."""
         self._user_id = user.id

@@ -11,7 +11,7 @@ import reflex as rx
 
 from llm_chat.config import get_settings
 from llm_chat.db import run_in_session
-from llm_chat.errors import AppError
+from llm_chat.errors import AppError, AuthError
 from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.providers import ProviderError
 from llm_chat.services import catalog, chat, conversations
@@ -33,17 +33,34 @@ _stop_signals: dict[str, asyncio.Event] = {}
 
 @dataclasses.dataclass(frozen=True)
 class _TurnRequest:
-    """What `send` accepted, for the `stream_reply` it chains (no state round trip)."""
+    """A turn `send` accepted and started opening, for the `stream_reply` it chains."""
 
-    user_id: int
-    conversation_id: int | None
-    model_id: int
     text: str
+    # Reads and checks the turn, asks the provider, writes the rows (chat.open_turn).
+    opening: asyncio.Task[tuple[chat.Turn, chat.ReplyFeed]]
 
 
 # Turns accepted by `send` whose `stream_reply` has not started yet, by tab (same process,
-# like `_stop_signals`). A request that never started is replaced by the tab's next one.
+# like `_stop_signals`). A request that never started is abandoned for the tab's next one.
 _turn_requests: dict[str, _TurnRequest] = {}
+# Abandoned turns being closed (referenced until they are).
+_closing: set[asyncio.Task[None]] = set()
+
+
+def _abandon(request: _TurnRequest) -> None:
+    """Close a turn that will not be streamed: no provider request left open, no row left
+    ``streaming``."""
+
+    async def close() -> None:
+        try:
+            turn, feed = await request.opening
+        except (Exception, asyncio.CancelledError):  # noqa: BLE001  (it left nothing open)
+            return
+        await chat.abandon_turn(turn, feed)
+
+    task = asyncio.create_task(close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
 
 
 @dataclasses.dataclass
@@ -251,8 +268,14 @@ class ChatState(AuthState):
         except AppError as exc:
             self.error_key = exc.code
             return None
-        if await self.verified_user() is None:
+        # The signature only: the turn's own transaction checks that the account is active.
+        user_id = self.token_user_id()
+        if user_id is None:
             return rx.redirect(LOGIN_ROUTE)
+        if user_id != self._user_id:  # another account signed in (shared storage)
+            if await self.verified_user() is None:
+                return rx.redirect(LOGIN_ROUTE)
+            user_id = self._user_id
         if not self.selected_model:
             await self._refresh_models()
             if not self.selected_model:
@@ -260,11 +283,21 @@ class ChatState(AuthState):
                 return None
         if self.error_key:
             self.error_key = ""
-        _turn_requests[self.router.session.client_token] = _TurnRequest(
-            user_id=self._user_id,
-            conversation_id=self.conversation_id or None,
-            model_id=int(self.selected_model),
+        tab = self.router.session.client_token
+        if (unstarted := _turn_requests.pop(tab, None)) is not None:
+            _abandon(unstarted)
+        # The provider is asked while this update and the chained stream_reply go out.
+        _turn_requests[tab] = _TurnRequest(
             text=text,
+            opening=asyncio.create_task(
+                chat.open_turn(
+                    user_id=user_id,
+                    conversation_id=self.conversation_id or None,
+                    model_id=int(self.selected_model),
+                    text=text,
+                    provider_timeout=get_settings().provider_timeout_seconds,
+                )
+            ),
         )
         self.is_streaming = True
         (await self.get_state(StreamState)).restart()
@@ -279,42 +312,46 @@ class ChatState(AuthState):
         tab = self.router.session.client_token
         # Only as the continuation of `send`, once: never a second stream in one tab.
         request = _turn_requests.pop(tab, None)
-        if request is None or tab in _stop_signals:
+        if request is None:
+            return
+        if tab in _stop_signals:
+            _abandon(request)
             return
         stop = asyncio.Event()
         _stop_signals[tab] = stop
-        user_id, conversation_id = request.user_id, request.conversation_id
-        model_id, text = request.model_id, request.text
+        text = request.text
         try:
             try:
-                turn = await run_in_session(
-                    chat.begin_turn,
-                    user_id=user_id,
-                    conversation_id=conversation_id,
-                    model_id=model_id,
-                    text=text,
-                )
+                turn, feed = await request.opening
             except (AppError, ProviderError) as exc:
+                signed_out = isinstance(exc, AuthError)
                 async with self:
                     _release_stop_signal(tab, stop)
                     self.is_streaming = False
                     self.pending_question = ""
-                    self.error_key = exc.code
-                    await self._refresh_models()
-                yield rx.set_value(COMPOSER_ID, text)
+                    if signed_out:
+                        self._forget_user()
+                    else:
+                        self.error_key = exc.code
+                        await self._refresh_models()
+                yield rx.redirect(LOGIN_ROUTE) if signed_out else rx.set_value(COMPOSER_ID, text)
                 return
-            async with self:
-                self._streaming_question_id = turn.user_message_id
-                self._streaming_reply_id = turn.reply_message_id
-                self.streaming_conversation_id = turn.conversation_id
-                if self.conversation_id in (0, turn.conversation_id):
-                    self.conversation_id = turn.conversation_id
-                self._bump_conversation(turn.conversation_id, turn.title, model_id)
-            if turn.created_conversation:
-                path = json.dumps(conversation_path(turn.conversation_id))
-                yield rx.call_script(
-                    f"window.history.replaceState(window.history.state, '', {path})"
-                )
+            try:
+                async with self:
+                    self._streaming_question_id = turn.user_message_id
+                    self._streaming_reply_id = turn.reply_message_id
+                    self.streaming_conversation_id = turn.conversation_id
+                    if self.conversation_id in (0, turn.conversation_id):
+                        self.conversation_id = turn.conversation_id
+                    self._bump_conversation(turn.conversation_id, turn.title, turn.target.model_id)
+                if turn.created_conversation:
+                    path = json.dumps(conversation_path(turn.conversation_id))
+                    yield rx.call_script(
+                        f"window.history.replaceState(window.history.state, '', {path})"
+                    )
+            except BaseException:
+                await chat.abandon_turn(turn, feed)
+                raise
 
             async def show(piece: str) -> None:
                 async with self:
@@ -327,6 +364,7 @@ class ChatState(AuthState):
                 batch_seconds=settings.stream_batch_seconds,
                 max_batch_seconds=settings.stream_batch_max_seconds,
                 provider_timeout=settings.provider_timeout_seconds,
+                feed=feed,
             )
             async with self:
                 if self.conversation_id == turn.conversation_id:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from llm_chat.db import session_scope
-from llm_chat.errors import ValidationError
-from llm_chat.models import Message, MessageStatus
+from llm_chat.errors import AuthError, NotFoundError, ValidationError
+from llm_chat.models import Message, MessageStatus, User
 from llm_chat.providers import ProviderError, StreamStats
 from llm_chat.services import catalog, chat, conversations
 from tests.fake_provider import FakeProvider, ReplySpec
@@ -297,3 +299,122 @@ async def test_batches_grow_after_the_start_of_a_reply() -> None:
     assert late_gaps
     assert min(late_gaps[:-1]) >= 0.19  # the last batch may flush early, at the end
     assert sum(1 for t in times if t < 0.5) >= 5  # 20-ms-ish batches at the start
+
+
+def _count_rows() -> int:
+    with session_scope() as session:
+        return len(session.exec(select(Message)).all())
+
+
+async def test_open_turn_asks_the_provider_and_saves_the_question(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(text="Early answer", first_token_delay=0.2))
+    turn, feed = await chat.open_turn(
+        user_id=user.id, conversation_id=None, model_id=model_id, text="Quick?", provider_timeout=10
+    )
+    # The request is out and the rows are written before any text is read.
+    requests = await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
+    assert requests[0].messages == [{"role": "user", "content": "Quick?"}]
+    assert _stored(turn.user_message_id).content == "Quick?"
+    assert _stored(turn.reply_message_id).status == MessageStatus.STREAMING
+    outcome = await chat.stream_reply(
+        turn, on_text=_ignore, stop=asyncio.Event(), batch_seconds=0.04, feed=feed
+    )
+    assert (outcome.status, outcome.content) == (MessageStatus.COMPLETE, "Early answer")
+    assert _stored(turn.reply_message_id).content == "Early answer"
+
+
+async def test_open_turn_of_a_disabled_account_writes_and_asks_nothing(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    with session_scope() as session:
+        row = session.get(User, user.id)
+        assert row is not None
+        row.is_active = False
+    before = _count_rows()
+    with pytest.raises(AuthError):
+        await chat.open_turn(
+            user_id=user.id, conversation_id=None, model_id=model_id, text="Hi", provider_timeout=5
+        )
+    assert _count_rows() == before
+    assert provider.chat_requests == []
+
+
+def test_a_plan_writes_nothing_and_its_record_refuses_a_deleted_conversation(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    first = _begin(user.id, model_id, "First question")
+    with session_scope() as session:
+        plan = chat.plan_turn(
+            session=session,
+            user_id=user.id,
+            conversation_id=first.conversation_id,
+            model_id=model_id,
+            text="Second question",
+        )
+    assert plan.history == [
+        {"role": "user", "content": "First question"},
+        {"role": "user", "content": "Second question"},
+    ]
+    assert [m.content for m in _messages(first.conversation_id)] == ["First question", ""]
+    with session_scope() as session:
+        conversations.delete_conversation(
+            session=session, user_id=user.id, conversation_id=first.conversation_id
+        )
+    with pytest.raises(NotFoundError), session_scope() as session:
+        chat.record_turn(session=session, plan=plan)
+    assert _messages(first.conversation_id) == []
+
+
+def _messages(conversation_id: int) -> list[Message]:
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(col(Message.id))
+            ).all()
+        )
+
+
+async def test_an_abandoned_turn_closes_its_request_and_its_reply(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(text="never read " * 50, first_token_delay=0.1, delay=0.05))
+    turn, feed = await chat.open_turn(
+        user_id=user.id, conversation_id=None, model_id=model_id, text="Hm", provider_timeout=10
+    )
+    await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
+    await chat.abandon_turn(turn, feed)
+    [request] = await asyncio.to_thread(provider.wait_for_requests, 1)
+    assert request.client_disconnected
+    assert not request.completed
+    reply = _stored(turn.reply_message_id)
+    assert (reply.status, reply.content) == (MessageStatus.INTERRUPTED, "")
+
+
+async def test_a_feed_reads_its_source_before_anyone_asks() -> None:
+    read: list[str] = []
+
+    async def source() -> AsyncIterator[str]:
+        for piece in ("a", "b", "c"):
+            read.append(piece)
+            yield piece
+
+    feed = chat.ReplyFeed(source())
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert read == ["a", "b", "c"]
+    assert feed.buffer == ["a", "b", "c"]
+    batches = [b async for b in chat.batch_by_time(feed, 0.05, asyncio.Event())]
+    assert batches == ["abc"]
+    assert feed.reader.done()

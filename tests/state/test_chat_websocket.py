@@ -483,3 +483,27 @@ async def test_a_question_sent_the_moment_a_reply_ends_is_answered(
         f"Question {turn}" for turn in range(8)
     ]
     assert tab.get(ChatState, "error_key") == ""
+
+
+async def test_an_account_disabled_while_signed_in_cannot_send(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    """`send` checks only the token's signature; the turn's own read checks the account."""
+    user = make_user("dora@example.com")
+    make_model(make_provider(provider), "fake?tokens=4")
+    tab = open_tab()
+    await sign_in(tab, "dora@example.com")
+    with session_scope() as session:
+        row = session.get(User, user.id)
+        assert row is not None
+        row.is_active = False
+        session.add(row)
+
+    since = len(tab.visited)
+    await tab.emit(ChatState.send, {"form": {"message": "Still here?"}})
+    await tab.wait_redirected("/login", since=since, timeout=TIMEOUT)
+    assert tab.get(ChatState, "is_streaming") is False
+    assert tab.get(ChatState, "pending_question") == ""
+    assert tab.get(AuthState, "signed_in") is False
+    assert conversations_of(user.id) == []
+    assert provider.chat_requests == []
