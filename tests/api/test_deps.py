@@ -12,6 +12,7 @@ from llm_chat.models import User
 from llm_chat.security import create_token
 from llm_chat.services import api_keys
 from tests.api.conftest import Caller, bearer
+from tests.support.factories import disable_user
 
 
 def _new_key(user_id: int) -> str:
@@ -59,11 +60,7 @@ async def test_disabled_accounts_get_403_with_any_credential(
     client: httpx.AsyncClient, alice: Caller
 ) -> None:
     secret = _new_key(alice.user.id)
-    with session_scope() as session:
-        row = session.get(User, alice.user.id)
-        assert row is not None
-        row.is_active = False
-        session.add(row)
+    disable_user(alice.user.id)
     for headers in (alice.headers, bearer(secret)):
         response = await client.get("/api/conversations", headers=headers)
         assert (response.status_code, response.json()["code"]) == (403, "auth.disabled")

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from llm_chat.db import session_scope
 from llm_chat.errors import AuthError, NotFoundError, ValidationError
-from llm_chat.models import ApiKey, User
+from llm_chat.models import ApiKey
 from llm_chat.services import api_keys
-from tests.support.factories import make_user
+from tests.support.factories import disable_user, make_user
 
 
 def _create(user_id: int, name: str = "laptop") -> api_keys.CreatedApiKey:
@@ -104,11 +104,7 @@ def test_unknown_keys_are_refused(app_db: Engine, secret: str) -> None:
 def test_a_disabled_account_s_keys_are_refused(app_db: Engine) -> None:
     user = make_user()
     created = _create(user.id)
-    with session_scope() as session:
-        row = session.get(User, user.id)
-        assert row is not None
-        row.is_active = False
-        session.add(row)
+    disable_user(user.id)
     with pytest.raises(AuthError) as caught:
         _authenticate(created.secret)
     assert caught.value.code == "auth.disabled"

@@ -9,15 +9,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from llm_chat.db import session_scope
 from llm_chat.errors import AuthError, NotFoundError, ValidationError
-from llm_chat.models import Message, MessageStatus, User
+from llm_chat.models import Message, MessageStatus
 from llm_chat.providers import ProviderError, StreamStats
 from llm_chat.services import catalog, chat, conversations
 from tests.fake_provider import FakeProvider, ReplySpec
-from tests.support.factories import make_model, make_user
+from tests.state.helpers import stored_messages
+from tests.support.factories import disable_user, make_model, make_user
 
 
 def _begin(user_id: int, model_id: int, text: str, conversation_id: int | None = None) -> chat.Turn:
@@ -332,10 +333,7 @@ async def test_open_turn_of_a_disabled_account_writes_and_asks_nothing(
 ) -> None:
     user = make_user()
     model_id = make_model(provider.base_url)
-    with session_scope() as session:
-        row = session.get(User, user.id)
-        assert row is not None
-        row.is_active = False
+    disable_user(user.id)
     before = _count_rows()
     with pytest.raises(AuthError):
         await chat.open_turn(
@@ -363,25 +361,14 @@ def test_a_plan_writes_nothing_and_its_record_refuses_a_deleted_conversation(
         {"role": "user", "content": "First question"},
         {"role": "user", "content": "Second question"},
     ]
-    assert [m.content for m in _messages(first.conversation_id)] == ["First question", ""]
+    assert [m.content for m in stored_messages(first.conversation_id)] == ["First question", ""]
     with session_scope() as session:
         conversations.delete_conversation(
             session=session, user_id=user.id, conversation_id=first.conversation_id
         )
     with pytest.raises(NotFoundError), session_scope() as session:
         chat.record_turn(session=session, plan=plan)
-    assert _messages(first.conversation_id) == []
-
-
-def _messages(conversation_id: int) -> list[Message]:
-    with session_scope() as session:
-        return list(
-            session.exec(
-                select(Message)
-                .where(Message.conversation_id == conversation_id)
-                .order_by(col(Message.id))
-            ).all()
-        )
+    assert stored_messages(first.conversation_id) == []
 
 
 async def test_an_abandoned_turn_closes_its_request_and_its_reply(

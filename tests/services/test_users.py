@@ -10,7 +10,7 @@ from llm_chat.db import session_scope
 from llm_chat.errors import AuthError, NotFoundError, ValidationError
 from llm_chat.models import Role, User
 from llm_chat.services import users
-from tests.support.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, disable_user, make_user
 
 
 def _user_count() -> int:
@@ -74,11 +74,7 @@ def test_wrong_password_and_unknown_email_look_the_same(app_db: Engine) -> None:
 
 def test_disabled_account_cannot_sign_in_or_use_its_token(app_db: Engine) -> None:
     user = make_user("eve@example.com")
-    with session_scope() as session:
-        row = session.get(User, user.id)
-        assert row is not None
-        row.is_active = False
-        session.add(row)
+    disable_user(user.id)
     with pytest.raises(AuthError) as caught, session_scope() as session:
         users.authenticate(session=session, email="eve@example.com", password=PASSWORD)
     assert caught.value.code == "auth.disabled"

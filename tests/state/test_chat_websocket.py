@@ -33,6 +33,7 @@ from tests.state.helpers import (
     stored_messages,
     streamed_texts,
 )
+from tests.support.factories import disable_user
 from tests.support.reflex_server import Frame, ReflexClient
 
 
@@ -493,11 +494,7 @@ async def test_an_account_disabled_while_signed_in_cannot_send(
     make_model(make_provider(provider), "fake?tokens=4")
     tab = open_tab()
     await sign_in(tab, "dora@example.com")
-    with session_scope() as session:
-        row = session.get(User, user.id)
-        assert row is not None
-        row.is_active = False
-        session.add(row)
+    disable_user(user.id)
 
     since = len(tab.visited)
     await tab.emit(ChatState.send, {"form": {"message": "Still here?"}})

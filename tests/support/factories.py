@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy.engine import Engine
 
 from llm_chat.db import session_scope
-from llm_chat.models import MessageStatus, Role
+from llm_chat.models import MessageStatus, Role, User
 from llm_chat.services import catalog, chat, users
 from llm_chat.services.users import UserInfo
 
@@ -75,3 +75,12 @@ def save_turns(
         conversation_id = started.conversation_id
     assert conversation_id is not None
     return conversation_id
+
+
+def disable_user(user_id: int) -> None:
+    """Disable the account, as an admin would."""
+    with session_scope() as session:
+        row = session.get(User, user_id)
+        assert row is not None
+        row.is_active = False
+        session.add(row)

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from llm_chat.db import session_scope
-from llm_chat.models import User
 from tests.api.conftest import bearer
-from tests.support.factories import PASSWORD, make_user
+from tests.support.factories import PASSWORD, disable_user, make_user
 
 
 async def test_a_token_for_the_right_password(client: httpx.AsyncClient) -> None:
@@ -36,11 +34,7 @@ async def test_wrong_password_unknown_email_and_disabled_account(
             "code": "auth.bad_credentials",
         }
         assert "access_token" not in response.text
-    with session_scope() as session:
-        row = session.get(User, user.id)
-        assert row is not None
-        row.is_active = False
-        session.add(row)
+    disable_user(user.id)
     disabled = await client.post(
         "/api/auth/token", json={"email": "kim@example.com", "password": PASSWORD}
     )
