@@ -366,10 +366,9 @@ async def stream_reply(
         feed = ReplyFeed(
             stream_chat(turn.target, turn.history, provider_timeout=provider_timeout, stats=stats)
         )
-    source = feed
     loop = asyncio.get_running_loop()
     last_checkpoint = loop.time()
-    batches = batch_by_time(source, batch_seconds, stop, max_interval=max_batch_seconds)
+    batches = batch_by_time(feed, batch_seconds, stop, max_interval=max_batch_seconds)
     try:
         async with contextlib.aclosing(batches):
             async for text in batches:
