@@ -14,6 +14,7 @@ from llm_chat.pages.admin import admin_page
 from llm_chat.pages.auth import login_page, register_page
 from llm_chat.pages.chat import chat_page
 from llm_chat.pages.settings import settings_page
+from llm_chat.providers.client import provider_connections
 from llm_chat.services.startup import prepare_database
 from llm_chat.state.admin import AdminState
 from llm_chat.state.auth import LoginState
@@ -39,6 +40,8 @@ app = rx.App(
     api_transformer=create_api(),
 )
 app.register_lifespan_task(_on_startup)
+# One provider connection pool, opened at start-up and closed at shutdown.
+app.register_lifespan_task(provider_connections)
 
 # Each page: route, title, render function, and its on_load guard (after language detection).
 PAGES = (

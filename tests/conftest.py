@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import secrets
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 # Isolated settings before anything imports llm_chat.config.
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from llm_chat import config as config_module  # noqa: E402
 from llm_chat import db as db_module  # noqa: E402
+from llm_chat.providers.client import close_connections  # noqa: E402
 from llm_chat.services import catalog  # noqa: E402
 from tests.fake_provider import FakeProvider  # noqa: E402
 from tests.support.databases import (  # noqa: E402
@@ -80,3 +82,19 @@ def provider() -> Iterator[FakeProvider]:
     """A loopback OpenAI-compatible server, reached over real HTTP."""
     with FakeProvider() as fake:
         yield fake
+
+
+@pytest.fixture
+async def closes_provider_connections() -> AsyncIterator[None]:
+    """The test's event loop closes the provider connections it opened before it ends (the
+    app's lifespan does this in the app)."""
+    yield
+    await close_connections()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every async test closes its loop's provider connections (sync tests have no loop of
+    their own; the browser tests' Playwright runs one that must not be nested)."""
+    for item in items:
+        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
+            item.fixturenames.append("closes_provider_connections")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException
 from llm_chat.api.errors import API_PREFIX, OPENAI_PREFIX, install_error_handlers
 from llm_chat.api.limits import BodyLimitMiddleware
 from llm_chat.api.routes import auth, chat, conversations, models, openai_compat
+from llm_chat.providers.client import provider_connections
 
 DESCRIPTION = """\
 The same conversations, models and rules as the web app.
@@ -42,9 +44,18 @@ def _answer_unmatched(routers: list[APIRouter]) -> Callable[[Request], None]:
     return unmatched
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(_api: FastAPI) -> AsyncIterator[None]:
+    """Served on its own (tests): the provider connections. Mounted in the Reflex app, whose
+    lifespan does this, it does not run."""
+    async with provider_connections():
+        yield
+
+
 def create_api() -> FastAPI:
     """A new API app (docs at ``/api/docs``, schema at ``/api/openapi.json``)."""
     api = FastAPI(
+        lifespan=_lifespan,
         title="LLM Chat API",
         version="1.0.0",
         description=DESCRIPTION,

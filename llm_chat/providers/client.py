@@ -6,11 +6,13 @@ import asyncio
 import contextlib
 import hashlib
 import ssl
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, cast
 
+import aiohttp
 import anyio
 import httpx2
 import openai
@@ -61,13 +63,35 @@ class StreamStats:
     finish_reason: str | None = None
 
 
-class _ClientPool:
-    """One ``AsyncOpenAI`` (and its connection pool) per endpoint and key."""
+class _ClientPool(threading.local):
+    """``AsyncOpenAI`` clients per endpoint and key, over one shared HTTP connection pool.
+
+    The connection pool is the SDK's aiohttp transport (``openai.DefaultAioHttpClient``):
+    reading a stream costs well under half the CPU per token of the default httpx transport
+    (148 against 60 ms per 1000 tokens, 100 streams at 20 ms/token on the bench machine). It
+    is made once per event loop (loading the SSL context then, not on a user's first message)
+    and serves every provider: base URL, key and timeout go with each request. Per thread,
+    because each thread runs its own loop.
+    """
 
     def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._http: httpx2.AsyncClient | None = None
         self._clients: OrderedDict[str, openai.AsyncOpenAI] = OrderedDict()
 
+    def http_client(self) -> httpx2.AsyncClient:
+        """The connection pool of the running event loop (made on first use)."""
+        loop = asyncio.get_running_loop()
+        if self._http is None or self._loop is not loop:
+            # Clients of an earlier loop are unusable here: their connections belonged to it.
+            self._clients.clear()
+            self._http = openai.DefaultAioHttpClient()
+            self._loop = loop
+        return self._http
+
     def get(self, base_url: str, api_key: str, timeout: float) -> openai.AsyncOpenAI:
+        """The client of one endpoint and key (cheap to make: the connections are shared)."""
+        http = self.http_client()
         key = hashlib.sha256(f"{base_url}\0{api_key}\0{timeout}".encode()).hexdigest()
         client = self._clients.get(key)
         if client is None:
@@ -76,6 +100,7 @@ class _ClientPool:
                 api_key=api_key or PLACEHOLDER_API_KEY,
                 timeout=httpx2.Timeout(timeout, connect=10.0),
                 max_retries=1,
+                http_client=http,
             )
             self._clients[key] = client
             while len(self._clients) > MAX_CACHED_CLIENTS:
@@ -84,8 +109,31 @@ class _ClientPool:
             self._clients.move_to_end(key)
         return client
 
+    async def aclose(self) -> None:
+        """Close the running loop's connections (if it has any)."""
+        http = self._http
+        if http is not None and self._loop is asyncio.get_running_loop():
+            self._http, self._loop = None, None
+            self._clients.clear()
+            await http.aclose()
+
 
 _pool = _ClientPool()
+
+
+async def close_connections() -> None:
+    """Close the provider connections of the running event loop."""
+    await _pool.aclose()
+
+
+@contextlib.asynccontextmanager
+async def provider_connections() -> AsyncIterator[None]:
+    """The app's lifespan: open the provider connection pool at start-up, close it at the end."""
+    _pool.http_client()
+    try:
+        yield
+    finally:
+        await close_connections()
 
 
 def build_messages(target: ModelTarget, history: list[ChatMessage]) -> list[ChatMessage]:
@@ -149,22 +197,28 @@ async def stream_chat(
             return
         async for chunk in chunks:
             pieces: list[str] = []
-            done = False
+            done, failure = False, None
             for event in decoder.feed(chunk):
                 if event.data.startswith("[DONE]"):
                     done = True
                     break
-                text = streamed_text(event.data, http.request, stats)
+                try:
+                    text = streamed_text(event.data, http.request, stats)
+                except openai.APIError as exc:  # an error event: raised after the text before it
+                    failure = exc
+                    break
                 if text:
                     pieces.append(text)
             if pieces:
                 yield "".join(pieces)
+            if failure is not None:
+                raise failure
             if done:
                 await _drain(chunks)
                 return
     except httpx2.TimeoutException as exc:
         raise openai.APITimeoutError(request=http.request) from exc
-    except (httpx2.RequestError, anyio.EndOfStream, ssl.SSLError) as exc:
+    except (httpx2.RequestError, aiohttp.ClientError, anyio.EndOfStream, ssl.SSLError) as exc:
         raise openai.APIConnectionError(request=http.request) from exc
     finally:
         await http.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 import openai
 
 # Codes are keys of the translation tables (llm_chat.i18n).
@@ -38,7 +39,7 @@ def classify_provider_error(exc: BaseException) -> str:
         return MODEL_NOT_FOUND
     if isinstance(exc, openai.BadRequestError | openai.UnprocessableEntityError):
         return BAD_REQUEST
-    if isinstance(exc, openai.APITimeoutError):
+    if isinstance(exc, openai.APITimeoutError) and _timed_out(exc):
         return TIMEOUT
     if isinstance(exc, openai.APIConnectionError):
         return UNREACHABLE
@@ -47,3 +48,17 @@ def classify_provider_error(exc: BaseException) -> str:
     if isinstance(exc, openai.APIError):
         return SERVER
     return UNKNOWN
+
+
+def _timed_out(exc: openai.APITimeoutError) -> bool:
+    """Whether a request the SDK calls timed out really did.
+
+    The SDK's aiohttp transport also reports a refused or dropped connection as a connect
+    timeout; the aiohttp error it was raised from tells them apart.
+    """
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, aiohttp.ClientError):
+            return isinstance(cause, TimeoutError)
+        cause = cause.__cause__
+    return True

@@ -63,6 +63,32 @@ async def test_a_dropped_connection_is_a_connection_error(provider: FakeProvider
     assert classify_provider_error(caught.value) == "provider.unreachable"
 
 
+async def test_a_provider_that_stops_sending_times_out(provider: FakeProvider) -> None:
+    # Headers at once, then nothing for longer than the timeout.
+    provider.enqueue(ReplySpec(token_count=3, first_token_delay=3.0))
+    stream = stream_chat(
+        target(provider), [{"role": "user", "content": "Hi"}], provider_timeout=0.3
+    )
+    with pytest.raises(openai.APITimeoutError) as caught:
+        async for _ in stream:
+            pass
+    assert classify_provider_error(caught.value) == "provider.timeout"
+
+
+async def test_a_refused_connection_is_unreachable_not_a_timeout() -> None:
+    refused = ModelTarget(
+        model_id=1,
+        display_name="Gone",
+        base_url="http://127.0.0.1:9/v1",  # nothing listens on the discard port
+        api_key="sk-test",
+        model_name="fake-model",
+    )
+    with pytest.raises(openai.APIConnectionError) as caught:
+        async for _ in stream_chat(refused, [{"role": "user", "content": "Hi"}]):
+            pass
+    assert classify_provider_error(caught.value) == "provider.unreachable"
+
+
 async def test_status_errors_still_come_from_the_sdk(provider: FakeProvider) -> None:
     spec = ReplySpec(status=429, error_message="slow down")
     provider.enqueue(spec, spec)  # the client retries once
