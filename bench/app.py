@@ -227,20 +227,19 @@ def _big_conversation(
     """
     reply = "".join(generated_tokens(cfg.big_reply_tokens))
     with session_scope(engine) as session:
-        conversation = conversations.create_conversation(
+        conversation_id = conversations.create_conversation(
             session=session,
             user_id=user_id,
             title="Bench: a very long conversation",
             model_id=model_id,
         )
-        assert conversation.id is not None
         pairs = cfg.big_messages // 2
         rows: list[Message] = []
         for i in range(pairs):
             last = i == pairs - 1
             rows.append(
                 Message(
-                    conversation_id=conversation.id,
+                    conversation_id=conversation_id,
                     role=MessageRole.USER.value,
                     content=question(i),
                     status=MessageStatus.COMPLETE.value,
@@ -248,7 +247,7 @@ def _big_conversation(
             )
             rows.append(
                 Message(
-                    conversation_id=conversation.id,
+                    conversation_id=conversation_id,
                     role=MessageRole.ASSISTANT.value,
                     content=reply + (f" {marker}" if last else f" (reply {i})"),
                     status=MessageStatus.COMPLETE.value,
@@ -256,7 +255,7 @@ def _big_conversation(
                 )
             )
         session.add_all(rows)
-        return conversation.id
+        return conversation_id
 
 
 @dataclass

@@ -9,9 +9,9 @@ import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, insert, select, update
 
-from llm_chat.db import run_blocking, run_in_session, session_scope
+from llm_chat.db import inserted_id, run_short_in_session
 from llm_chat.errors import NotFoundError, ValidationError
 from llm_chat.models import Conversation, Message, MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
@@ -148,8 +148,7 @@ def record_turn(*, session: Session, plan: TurnPlan) -> Turn:
     if plan.conversation_id is None:
         conversation_id = create_conversation(
             session=session, user_id=plan.user_id, title=plan.title, model_id=plan.model_id
-        ).id
-        assert conversation_id is not None
+        )
     else:
         conversation_id = plan.conversation_id
         touched = session.exec(
@@ -160,33 +159,52 @@ def record_turn(*, session: Session, plan: TurnPlan) -> Turn:
         )
         if touched.rowcount != 1:
             raise NotFoundError("error.conversation_not_found")
-    question = Message(
+    # Plain INSERTs, one row each (the question's id is below the reply's): no ORM objects.
+    question_id = _insert_message(
+        session,
         conversation_id=conversation_id,
         role=MessageRole.USER.value,
         content=plan.text,
         status=MessageStatus.COMPLETE.value,
     )
-    reply = Message(
+    reply_id = _insert_message(
+        session,
         conversation_id=conversation_id,
         role=MessageRole.ASSISTANT.value,
         content="",
         status=MessageStatus.STREAMING.value,
         model_id=plan.model_id,
     )
-    # One flush: rows of one table are inserted in the order they were added (ids ascend).
-    session.add_all([question, reply])
-    session.flush()
-    assert question.id is not None
-    assert reply.id is not None
     return Turn(
         conversation_id=conversation_id,
         title=plan.title,
         created_conversation=created,
-        user_message_id=question.id,
-        reply_message_id=reply.id,
+        user_message_id=question_id,
+        reply_message_id=reply_id,
         target=plan.target,
         history=plan.history,
     )
+
+
+def _insert_message(
+    session: Session,
+    *,
+    conversation_id: int,
+    role: str,
+    content: str,
+    status: str,
+    model_id: int | None = None,
+) -> int:
+    result = session.exec(
+        insert(Message).values(
+            conversation_id=conversation_id,
+            role=role,
+            content=content,
+            status=status,
+            model_id=model_id,
+        )
+    )
+    return inserted_id(result)
 
 
 def begin_turn(
@@ -329,14 +347,9 @@ async def batch_by_time(
 async def _save(message_id: int, content: str, status: MessageStatus, error: str | None) -> None:
     if not message_id:  # a turn that is not stored
         return
-
-    def write() -> None:
-        with session_scope() as session:
-            save_reply(
-                session=session, message_id=message_id, content=content, status=status, error=error
-            )
-
-    await run_blocking(write)
+    await run_short_in_session(
+        save_reply, message_id=message_id, content=content, status=status, error=error
+    )
 
 
 async def stream_reply(
@@ -419,7 +432,7 @@ async def open_turn(
     Raises:
         AppError, ProviderError: as :func:`plan_turn` and :func:`record_turn`.
     """
-    plan = await run_in_session(
+    plan = await run_short_in_session(
         plan_turn,
         user_id=user_id,
         conversation_id=conversation_id,
@@ -429,7 +442,8 @@ async def open_turn(
     )
     feed = ReplyFeed(stream_chat(plan.target, plan.history, provider_timeout=provider_timeout))
     try:
-        turn = await run_in_session(record_turn, plan=plan)
+        await asyncio.sleep(0)  # the request goes out first
+        turn = await run_short_in_session(record_turn, plan=plan)
     except BaseException:
         await feed.aclose()
         raise

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, delete, insert, select, update
 
+from llm_chat.db import inserted_id
 from llm_chat.errors import NotFoundError, ValidationError
 from llm_chat.models import Conversation, Message, MessageStatus
 from llm_chat.models.base import utcnow
@@ -93,16 +94,14 @@ def list_conversations(
     ]
 
 
-def create_conversation(
-    *, session: Session, user_id: int, title: str, model_id: int | None
-) -> Conversation:
-    """A new, empty conversation."""
-    conversation = Conversation(
-        user_id=user_id, title=title[:TITLE_MAX_LENGTH] or "…", model_id=model_id
+def create_conversation(*, session: Session, user_id: int, title: str, model_id: int | None) -> int:
+    """A new, empty conversation; returns its id (one INSERT, no ORM object)."""
+    result = session.exec(
+        insert(Conversation).values(
+            user_id=user_id, title=title[:TITLE_MAX_LENGTH] or "…", model_id=model_id
+        )
     )
-    session.add(conversation)
-    session.flush()
-    return conversation
+    return inserted_id(result)
 
 
 def _view(message: Message, now: datetime) -> MessageView:

@@ -64,18 +64,17 @@ def _stored_turn(
     session: Session, user_id: int, model_id: int, messages: list[ChatMessage], question: str
 ) -> chat.Turn:
     first_question = next(m["content"] for m in messages if m["role"] == MessageRole.USER)
-    conversation = create_conversation(
+    conversation_id = create_conversation(
         session=session,
         user_id=user_id,
         title=title_from_message(first_question) or title_from_message(question),
         model_id=model_id,
     )
-    assert conversation.id is not None
     for earlier in messages[:-1]:
         if earlier["role"] in (MessageRole.USER, MessageRole.ASSISTANT) and earlier["content"]:
             session.add(
                 Message(
-                    conversation_id=conversation.id,
+                    conversation_id=conversation_id,
                     role=earlier["role"],
                     content=earlier["content"],
                     status=MessageStatus.COMPLETE.value,
@@ -85,7 +84,7 @@ def _stored_turn(
     turn = chat.begin_turn(
         session=session,
         user_id=user_id,
-        conversation_id=conversation.id,
+        conversation_id=conversation_id,
         model_id=model_id,
         text=question,
     )

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from llm_chat.api.deps import CurrentUser, Language
 from llm_chat.api.schemas import MAX_ID, ChatIn, error_responses, sse_event_schema
 from llm_chat.api.streaming import DONE, EventStreamResponse, ReplyRunner, sse_event
-from llm_chat.db import run_in_session
+from llm_chat.db import run_short_in_session
 from llm_chat.i18n import translate
 from llm_chat.services import catalog, chat
 from llm_chat.services.chat import MAX_MESSAGE_CHARS
@@ -93,7 +93,7 @@ async def _events(runner: ReplyRunner, language: str) -> AsyncGenerator[bytes, N
 async def _stream(
     user_id: int, conversation_id: int | None, model: str, text: str, language: str
 ) -> EventStreamResponse:
-    turn = await run_in_session(
+    turn = await run_short_in_session(
         _begin, user_id=user_id, conversation_id=conversation_id, model=model, text=text
     )
     runner = ReplyRunner(turn)
