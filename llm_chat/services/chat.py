@@ -9,9 +9,10 @@ import math
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, insert, select, update
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
-from llm_chat.db import inserted_id, run_short_in_session
+from llm_chat.db import SOON, URGENT, inserted_id, run_short_in_session
 from llm_chat.errors import NotFoundError, ValidationError
 from llm_chat.models import Conversation, Message, MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
@@ -138,12 +139,25 @@ def plan_turn(
     )
 
 
+# A turn's writes, as plain statements whose values come at execution: no ORM objects, and
+# no statement built and cache-keyed per call (that was most of a turn's write).
+_MESSAGE = Message.__table__  # type: ignore[attr-defined]  (SQLModel sets it)
+_CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
+_INSERT_MESSAGE = sa.insert(_MESSAGE)
+_TOUCH_CONVERSATION = sa.update(_CONVERSATION).where(
+    _CONVERSATION.c.id == sa.bindparam("conversation"),
+    _CONVERSATION.c.user_id == sa.bindparam("owner"),
+)
+_SAVE_REPLY = sa.update(_MESSAGE).where(_MESSAGE.c.id == sa.bindparam("message"))
+
+
 def record_turn(*, session: Session, plan: TurnPlan) -> Turn:
     """Save the question and the reply's placeholder (``streaming``) of a planned turn.
 
     Raises:
         NotFoundError: the conversation was deleted since the plan was made.
     """
+    connection = session.connection()
     created = plan.conversation_id is None
     if plan.conversation_id is None:
         conversation_id = create_conversation(
@@ -151,29 +165,40 @@ def record_turn(*, session: Session, plan: TurnPlan) -> Turn:
         )
     else:
         conversation_id = plan.conversation_id
-        touched = session.exec(
-            update(Conversation)
-            .where(col(Conversation.id) == conversation_id)
-            .where(col(Conversation.user_id) == plan.user_id)
-            .values(model_id=plan.model_id, updated_at=utcnow())
+        touched = connection.execute(
+            _TOUCH_CONVERSATION,
+            {
+                "conversation": conversation_id,
+                "owner": plan.user_id,
+                "model_id": plan.model_id,
+                "updated_at": utcnow(),
+            },
         )
         if touched.rowcount != 1:
             raise NotFoundError("error.conversation_not_found")
-    # Plain INSERTs, one row each (the question's id is below the reply's): no ORM objects.
-    question_id = _insert_message(
-        session,
-        conversation_id=conversation_id,
-        role=MessageRole.USER.value,
-        content=plan.text,
-        status=MessageStatus.COMPLETE.value,
+    # One row each, so that the question's id is below the reply's.
+    question_id = inserted_id(
+        connection.execute(
+            _INSERT_MESSAGE,
+            {
+                "conversation_id": conversation_id,
+                "role": MessageRole.USER.value,
+                "content": plan.text,
+                "status": MessageStatus.COMPLETE.value,
+            },
+        )
     )
-    reply_id = _insert_message(
-        session,
-        conversation_id=conversation_id,
-        role=MessageRole.ASSISTANT.value,
-        content="",
-        status=MessageStatus.STREAMING.value,
-        model_id=plan.model_id,
+    reply_id = inserted_id(
+        connection.execute(
+            _INSERT_MESSAGE,
+            {
+                "conversation_id": conversation_id,
+                "role": MessageRole.ASSISTANT.value,
+                "content": "",
+                "status": MessageStatus.STREAMING.value,
+                "model_id": plan.model_id,
+            },
+        )
     )
     return Turn(
         conversation_id=conversation_id,
@@ -184,27 +209,6 @@ def record_turn(*, session: Session, plan: TurnPlan) -> Turn:
         target=plan.target,
         history=plan.history,
     )
-
-
-def _insert_message(
-    session: Session,
-    *,
-    conversation_id: int,
-    role: str,
-    content: str,
-    status: str,
-    model_id: int | None = None,
-) -> int:
-    result = session.exec(
-        insert(Message).values(
-            conversation_id=conversation_id,
-            role=role,
-            content=content,
-            status=status,
-            model_id=model_id,
-        )
-    )
-    return inserted_id(result)
 
 
 def begin_turn(
@@ -240,10 +244,15 @@ def save_reply(
     One UPDATE, without reading the row first; it changes nothing if the conversation was
     deleted meanwhile.
     """
-    session.exec(
-        update(Message)
-        .where(col(Message.id) == message_id)
-        .values(content=content, status=status.value, error=error, updated_at=utcnow())
+    session.connection().execute(
+        _SAVE_REPLY,
+        {
+            "message": message_id,
+            "content": content,
+            "status": status.value,
+            "error": error,
+            "updated_at": utcnow(),
+        },
     )
 
 
@@ -434,6 +443,7 @@ async def open_turn(
     """
     plan = await run_short_in_session(
         plan_turn,
+        urgency=URGENT,
         user_id=user_id,
         conversation_id=conversation_id,
         model_id=model_id,
@@ -443,7 +453,7 @@ async def open_turn(
     feed = ReplyFeed(stream_chat(plan.target, plan.history, provider_timeout=provider_timeout))
     try:
         await asyncio.sleep(0)  # the request goes out first
-        turn = await run_short_in_session(record_turn, plan=plan)
+        turn = await run_short_in_session(record_turn, urgency=SOON, plan=plan)
     except BaseException:
         await feed.aclose()
         raise

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, delete, insert, select, update
+import sqlalchemy as sa
+from sqlmodel import Session, col, delete, select, update
 
 from llm_chat.db import inserted_id
 from llm_chat.errors import NotFoundError, ValidationError
@@ -94,12 +95,15 @@ def list_conversations(
     ]
 
 
+# Values come at execution: no ORM, and no statement built and cache-keyed per call.
+_INSERT_CONVERSATION = sa.insert(Conversation.__table__)  # type: ignore[attr-defined]
+
+
 def create_conversation(*, session: Session, user_id: int, title: str, model_id: int | None) -> int:
-    """A new, empty conversation; returns its id (one INSERT, no ORM object)."""
-    result = session.exec(
-        insert(Conversation).values(
-            user_id=user_id, title=title[:TITLE_MAX_LENGTH] or "…", model_id=model_id
-        )
+    """A new, empty conversation; returns its id (one INSERT)."""
+    result = session.connection().execute(
+        _INSERT_CONVERSATION,
+        {"user_id": user_id, "title": title[:TITLE_MAX_LENGTH] or "…", "model_id": model_id},
     )
     return inserted_id(result)
 
