@@ -139,6 +139,9 @@ class ReplySpec:
         error_after: Send this many content tokens, then an in-stream
             ``data: {"error": {...}}`` event and end the response.
         headers: Extra response headers (e.g. ``{"retry-after-ms": "0"}``).
+        headers_delay: Seconds from request arrival until the status and headers are
+            sent (a provider that answers only when its first token is ready); the
+            tokens keep their schedule.
     """
 
     text: str | None = None
@@ -153,6 +156,7 @@ class ReplySpec:
     drop_after: int | None = None
     error_after: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    headers_delay: float = 0.0
 
     def resolve_tokens(self, body: dict[str, Any] | None = None) -> list[str]:
         """Return the full list of content tokens for this spec.
@@ -915,6 +919,8 @@ class FakeProvider:
         prompt_tokens: int,
     ) -> web.StreamResponse:
         resp = web.StreamResponse(status=200, headers={**_SSE_HEADERS, **spec.headers})
+        if spec.headers_delay > 0:
+            await asyncio.sleep(spec.headers_delay)
         await resp.prepare(request)
 
         head = json.dumps(

@@ -149,6 +149,7 @@ async def stream_chat(
     *,
     provider_timeout: float = 60.0,
     stats: StreamStats | None = None,
+    answered: asyncio.Event | None = None,
 ) -> AsyncGenerator[str, None]:
     """Yield the reply's text as the provider streams it, a piece per read of the body.
 
@@ -160,7 +161,8 @@ async def stream_chat(
 
     Closing the generator early (``aclose``) closes the HTTP response, so the provider
     stops generating. With ``stats``, token usage is asked for (``stream_options``) and
-    recorded there with the finish reason.
+    recorded there with the finish reason. ``answered`` is set once the provider has
+    answered the request (status and headers), before its first token.
 
     Raises:
         openai.OpenAIError: whatever the provider or the network did; see
@@ -186,6 +188,8 @@ async def stream_chat(
             "/chat/completions", cast_to=httpx2.Response, body=body, stream=True, stream_cls=None
         ),
     )
+    if answered is not None:
+        answered.set()
     decoder = SSEDecoder()
     chunks = http.aiter_bytes()
     try:

@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import lru_cache
 from urllib.parse import urlparse
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from llm_chat.config import get_settings
@@ -116,34 +117,49 @@ def find_enabled_model(*, session: Session, ref: str) -> ModelOption:
     raise ProviderError(UNAVAILABLE)
 
 
+_MODELS = ChatModel.__table__  # type: ignore[attr-defined]  (SQLModel sets it)
+_PROVIDERS = Provider.__table__  # type: ignore[attr-defined]
+# Read for every message: a plain statement built once (values at execution), no ORM objects.
+_TARGET = sa.select(
+    _MODELS.c.display_name,
+    _MODELS.c.model_name,
+    _MODELS.c.system_prompt,
+    _MODELS.c.temperature,
+    _MODELS.c.max_tokens,
+    _PROVIDERS.c.id,
+    _PROVIDERS.c.base_url,
+    _PROVIDERS.c.api_key_encrypted,
+).where(
+    _MODELS.c.id == sa.bindparam("model"),
+    _MODELS.c.enabled.is_(True),
+    _PROVIDERS.c.id == _MODELS.c.provider_id,
+    _PROVIDERS.c.enabled.is_(True),
+)
+
+
 def resolve_target(*, session: Session, model_id: int, box: SecretBox | None = None) -> ModelTarget:
     """How to call model ``model_id`` now (re-read on every message: admins may edit it).
 
     Raises:
         ProviderError: ``provider.model_unavailable`` if it is missing or disabled.
     """
-    row = session.exec(
-        select(ChatModel, Provider)
-        .join(Provider, col(Provider.id) == ChatModel.provider_id)
-        .where(ChatModel.id == model_id)
-    ).first()
-    if row is None or not row[0].enabled or not row[1].enabled:
+    row = session.connection().execute(_TARGET, {"model": model_id}).first()
+    if row is None:
         raise ProviderError(UNAVAILABLE)
-    model, provider = row
     try:
-        api_key = (box or default_box()).decrypt(provider.api_key_encrypted)
+        api_key = (box or default_box()).decrypt(row.api_key_encrypted)
     except ValueError as exc:
-        logger.error("API key of provider %s cannot be decrypted", provider.id)
+        logger.error("API key of provider %s cannot be decrypted", row.id)
         raise ProviderError(UNAVAILABLE, "undecryptable key") from exc
     return ModelTarget(
         model_id=model_id,
-        display_name=model.display_name,
-        base_url=provider.base_url,
+        display_name=row.display_name,
+        base_url=row.base_url,
         api_key=api_key,
-        model_name=model.model_name,
-        system_prompt=model.system_prompt,
-        temperature=model.temperature,
-        max_tokens=model.max_tokens,
+        model_name=row.model_name,
+        system_prompt=row.system_prompt,
+        temperature=row.temperature,
+        max_tokens=row.max_tokens,
     )
 
 

@@ -10,7 +10,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from llm_chat.db import SOON, URGENT, inserted_id, run_short_in_session
 from llm_chat.errors import NotFoundError, ValidationError
@@ -25,13 +25,15 @@ from llm_chat.providers import (
 )
 from llm_chat.providers.errors import INTERRUPTED
 from llm_chat.services.catalog import resolve_target
-from llm_chat.services.conversations import create_conversation, get_owned, title_from_message
+from llm_chat.services.conversations import create_conversation, title_from_message
 from llm_chat.services.users import get_active_user
 
 logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 100_000
 CHECKPOINT_SECONDS = 3.0
+# How long a turn's rows may wait for the provider to answer its request (see open_turn).
+RECORD_WAIT_SECONDS = 0.25
 # How long batches take to grow from the first interval to the largest (see batch_by_time).
 BATCH_RAMP_SECONDS = 2.0
 
@@ -70,13 +72,30 @@ def validate_message(text: str) -> str:
     return text
 
 
+# A turn's reads and writes, as plain statements whose values come at execution: no ORM
+# objects, and no statement built and cache-keyed per call (that was most of their cost).
+_MESSAGE = Message.__table__  # type: ignore[attr-defined]  (SQLModel sets it)
+_CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
+_OWNED_TITLE = sa.select(_CONVERSATION.c.title).where(
+    _CONVERSATION.c.id == sa.bindparam("conversation"),
+    _CONVERSATION.c.user_id == sa.bindparam("owner"),
+)
+_HISTORY = (
+    sa.select(_MESSAGE.c.role, _MESSAGE.c.content)
+    .where(_MESSAGE.c.conversation_id == sa.bindparam("conversation"))
+    .order_by(_MESSAGE.c.id)
+)
+_INSERT_MESSAGE = sa.insert(_MESSAGE)
+_TOUCH_CONVERSATION = sa.update(_CONVERSATION).where(
+    _CONVERSATION.c.id == sa.bindparam("conversation"),
+    _CONVERSATION.c.user_id == sa.bindparam("owner"),
+)
+_SAVE_REPLY = sa.update(_MESSAGE).where(_MESSAGE.c.id == sa.bindparam("message"))
+
+
 def history_of(*, session: Session, conversation_id: int) -> list[ChatMessage]:
     """The conversation as the provider should see it: every non-empty message, in order."""
-    rows = session.exec(
-        select(Message.role, Message.content)
-        .where(Message.conversation_id == conversation_id)
-        .order_by(col(Message.id))
-    ).all()
+    rows = session.connection().execute(_HISTORY, {"conversation": conversation_id})
     return [
         {"role": role, "content": content}  # type: ignore[typeddict-item]
         for role, content in rows
@@ -126,7 +145,13 @@ def plan_turn(
     if conversation_id is None:
         title, history = title_from_message(text), []
     else:
-        title = get_owned(session=session, user_id=user_id, conversation_id=conversation_id).title
+        title = (
+            session.connection()
+            .execute(_OWNED_TITLE, {"conversation": conversation_id, "owner": user_id})
+            .scalar()
+        )
+        if title is None:
+            raise NotFoundError("error.conversation_not_found")
         history = history_of(session=session, conversation_id=conversation_id)
     return TurnPlan(
         user_id=user_id,
@@ -137,18 +162,6 @@ def plan_turn(
         target=target,
         history=[*history, {"role": "user", "content": text}],
     )
-
-
-# A turn's writes, as plain statements whose values come at execution: no ORM objects, and
-# no statement built and cache-keyed per call (that was most of a turn's write).
-_MESSAGE = Message.__table__  # type: ignore[attr-defined]  (SQLModel sets it)
-_CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
-_INSERT_MESSAGE = sa.insert(_MESSAGE)
-_TOUCH_CONVERSATION = sa.update(_CONVERSATION).where(
-    _CONVERSATION.c.id == sa.bindparam("conversation"),
-    _CONVERSATION.c.user_id == sa.bindparam("owner"),
-)
-_SAVE_REPLY = sa.update(_MESSAGE).where(_MESSAGE.c.id == sa.bindparam("message"))
 
 
 def record_turn(*, session: Session, plan: TurnPlan) -> Turn:
@@ -264,11 +277,13 @@ class ReplyFeed:
     batch, not once per piece.
     """
 
-    def __init__(self, source: AsyncIterator[str]) -> None:
-        """Start reading ``source``."""
+    def __init__(self, source: AsyncIterator[str], answered: asyncio.Event | None = None) -> None:
+        """Start reading ``source``; ``answered``: set by ``source`` once the provider has
+        answered the request (see :func:`llm_chat.providers.client.stream_chat`)."""
         self.buffer: list[str] = []
         self.arrived = asyncio.Event()
         self.failure: BaseException | None = None
+        self.answered = answered if answered is not None else asyncio.Event()
         self._source = source
         self.reader = asyncio.ensure_future(self._pump())
 
@@ -279,6 +294,14 @@ class ReplyFeed:
                 self.arrived.set()
         except Exception as exc:  # noqa: BLE001  (raised by the consumer, after the text)
             self.failure = exc
+        finally:
+            self.answered.set()  # also when the request failed or the reply was short
+
+    async def wait_answered(self, seconds: float) -> None:
+        """Wait until the provider has answered the request (or failed), at most ``seconds``."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self.answered.wait()
 
     async def aclose(self) -> None:
         """Stop reading and close ``source`` (its HTTP response, so the provider stops)."""
@@ -435,8 +458,13 @@ async def open_turn(
     """Start a chat turn of a signed-in user, asking the provider as early as possible.
 
     The turn is read and checked first (the account too), then the provider request goes
-    out, and the question and the reply's placeholder are written while the provider
-    prepares its first token. If they cannot be written, the request is closed again.
+    out, and the question and the reply's placeholder are written once the provider has
+    answered it (at most :data:`RECORD_WAIT_SECONDS` later), while it prepares its first
+    token. If they cannot be written, the request is closed again.
+
+    Writing only after the answer keeps the writes out of the way of other turns' requests:
+    with 100 turns starting at once, every write came before the requests still waiting
+    for their connection to the provider (``make bench``).
 
     Raises:
         AppError, ProviderError: as :func:`plan_turn` and :func:`record_turn`.
@@ -450,9 +478,15 @@ async def open_turn(
         text=text,
         verify_user=True,
     )
-    feed = ReplyFeed(stream_chat(plan.target, plan.history, provider_timeout=provider_timeout))
+    answered = asyncio.Event()
+    feed = ReplyFeed(
+        stream_chat(
+            plan.target, plan.history, provider_timeout=provider_timeout, answered=answered
+        ),
+        answered,
+    )
     try:
-        await asyncio.sleep(0)  # the request goes out first
+        await feed.wait_answered(RECORD_WAIT_SECONDS)
         turn = await run_short_in_session(record_turn, urgency=SOON, plan=plan)
     except BaseException:
         await feed.aclose()

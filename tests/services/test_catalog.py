@@ -52,16 +52,21 @@ def test_only_enabled_models_of_enabled_providers_are_offered(app_db: Engine) ->
         b = catalog.create_model(
             session=session, provider_id=first, display_name="B", model_name="b"
         )
-        catalog.create_model(session=session, provider_id=second, display_name="C", model_name="c")
+        c = catalog.create_model(
+            session=session, provider_id=second, display_name="C", model_name="c"
+        )
         catalog.set_model_enabled(session=session, model_id=b.id, enabled=False)
         catalog.update_provider(session=session, provider_id=second, enabled=False)
     with session_scope() as session:
         offered = catalog.list_enabled_models(session=session)
         assert [m.name for m in offered] == ["A"]
         assert offered[0].is_default  # the first model becomes the default
-        with pytest.raises(ProviderError) as caught:
-            catalog.resolve_target(session=session, model_id=b.id)
-    assert caught.value.code == "provider.model_unavailable"
+        assert catalog.resolve_target(session=session, model_id=a.id).model_name == "a"
+        # A disabled model, a model of a disabled provider, a model that does not exist.
+        for model_id in (b.id, c.id, c.id + 100):
+            with pytest.raises(ProviderError) as caught:
+                catalog.resolve_target(session=session, model_id=model_id)
+            assert caught.value.code == "provider.model_unavailable"
     assert a.is_default
 
 

@@ -328,6 +328,57 @@ async def test_open_turn_asks_the_provider_and_saves_the_question(
     assert _stored(turn.reply_message_id).content == "Early answer"
 
 
+async def test_open_turn_writes_the_rows_once_the_provider_has_answered(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(text="Late headers", headers_delay=0.2, first_token_delay=0.3))
+    opening = asyncio.ensure_future(
+        chat.open_turn(
+            user_id=user.id,
+            conversation_id=None,
+            model_id=model_id,
+            text="Wait?",
+            provider_timeout=10,
+        )
+    )
+    # The request is out, the provider has not answered yet: nothing is written so far.
+    await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
+    before = _count_rows()
+    assert not opening.done()
+    turn, feed = await opening
+    assert feed.answered.is_set()
+    assert _count_rows() == before + 2  # the question and the placeholder
+    assert _stored(turn.user_message_id).content == "Wait?"
+    outcome = await chat.stream_reply(
+        turn, on_text=_ignore, stop=asyncio.Event(), batch_seconds=0.04, feed=feed
+    )
+    assert (outcome.status, outcome.content) == (MessageStatus.COMPLETE, "Late headers")
+
+
+async def test_open_turn_writes_the_rows_without_a_provider_slow_to_answer(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(text="Very late", headers_delay=30, first_token_delay=30))
+    async with asyncio.timeout(10):
+        turn, feed = await chat.open_turn(
+            user_id=user.id,
+            conversation_id=None,
+            model_id=model_id,
+            text="Hello?",
+            provider_timeout=60,
+        )
+    # Written after at most RECORD_WAIT_SECONDS, the provider still silent.
+    assert not feed.answered.is_set()
+    assert _stored(turn.user_message_id).content == "Hello?"
+    assert _stored(turn.reply_message_id).status == MessageStatus.STREAMING
+    await chat.abandon_turn(turn, feed)
+    assert _stored(turn.reply_message_id).status == MessageStatus.INTERRUPTED
+
+
 async def test_open_turn_of_a_disabled_account_writes_and_asks_nothing(
     app_db: Engine, provider: FakeProvider
 ) -> None:
@@ -341,6 +392,22 @@ async def test_open_turn_of_a_disabled_account_writes_and_asks_nothing(
         )
     assert _count_rows() == before
     assert provider.chat_requests == []
+
+
+def test_a_plan_refuses_another_users_conversation(app_db: Engine, provider: FakeProvider) -> None:
+    owner, other = make_user(), make_user()
+    model_id = make_model(provider.base_url)
+    theirs = _begin(owner.id, model_id, "Private question").conversation_id
+    for conversation_id in (theirs, theirs + 100):
+        with pytest.raises(NotFoundError) as caught, session_scope() as session:
+            chat.plan_turn(
+                session=session,
+                user_id=other.id,
+                conversation_id=conversation_id,
+                model_id=model_id,
+                text="Let me in",
+            )
+        assert caught.value.code == "error.conversation_not_found"
 
 
 def test_a_plan_writes_nothing_and_its_record_refuses_a_deleted_conversation(
