@@ -10,6 +10,7 @@ import reflex as rx
 from llm_chat.api.app import create_api
 from llm_chat.components.i18n import with_i18n
 from llm_chat.config import get_settings
+from llm_chat.gc_tuning import spare_startup_heap
 from llm_chat.pages.admin import admin_page
 from llm_chat.pages.auth import login_page, register_page
 from llm_chat.pages.chat import chat_page
@@ -30,6 +31,7 @@ get_settings()
 
 async def _on_startup() -> None:
     await asyncio.to_thread(prepare_database)
+    spare_startup_heap()
 
 
 app = rx.App(
