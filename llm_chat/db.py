@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import heapq
-import itertools
 import threading
-import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -146,79 +143,18 @@ async def run_in_session(fn: Callable[..., T], /, **kwargs: Any) -> T:
     return await run_blocking(call)
 
 
-class _LoopTurns:
-    """Short transactions run on one event loop: one at a time, one per loop iteration,
-    most urgent first.
-
-    Done one after another in the same iteration, a burst of them (100 turns starting at
-    once) made that iteration last hundreds of milliseconds, and every network step of
-    every request (a connect, a write) waited for the next one: the provider got all the
-    requests at once, at the end. Handing over through a future lets the loop poll its
-    sockets between two transactions.
-    """
-
-    def __init__(self) -> None:
-        self._busy = False
-        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
-        self._order = itertools.count()
-
-    async def run(self, urgency: int, call: Callable[[], T]) -> T:
-        if self._busy:
-            turn = asyncio.get_running_loop().create_future()
-            heapq.heappush(self._waiting, (urgency, next(self._order), turn))
-            try:
-                await turn
-            except asyncio.CancelledError:
-                if turn.done() and not turn.cancelled():  # handed the turn, gone anyway
-                    self._hand_over()
-                raise
-        self._busy = True
-        try:
-            return call()
-        finally:
-            self._hand_over()
-
-    def _hand_over(self) -> None:
-        while self._waiting:
-            _, _, turn = heapq.heappop(self._waiting)
-            if not turn.done():  # skips waiters cancelled meanwhile
-                turn.set_result(None)
-                return
-        self._busy = False
-
-
-_loop_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopTurns] = (
-    weakref.WeakKeyDictionary()
-)
-
-# How urgent a short transaction is (lower first): what a provider request waits for, what
-# showing a reply waits for, then the rest.
-URGENT = 0
-SOON = 1
-LATER = 2
-
-
-async def run_short_in_session(
-    fn: Callable[..., T], /, *, urgency: int = LATER, **kwargs: Any
-) -> T:
+async def run_short_in_session(fn: Callable[..., T], /, **kwargs: Any) -> T:
     """Run a short transaction ``fn(session=..., **kwargs)``: a few statements on indexes.
 
     On MySQL it runs in the database threads, as :func:`run_in_session` does. On SQLite it
-    runs on the event loop (see :class:`_LoopTurns`): SQLite's work is CPU work under the
-    GIL, so a thread only adds handoffs. A database thread gives the GIL away at every
+    runs on the event loop, start to end without yielding: SQLite's work is CPU work under
+    the GIL, so a thread only adds handoffs. A database thread gives the GIL away at every
     statement and waits for a busy event loop to give it back (up to the 5 ms switch
     interval each time): with 100 turns starting at once, their reads and writes took up
-    to a second (``make bench``).
+    to a second (``make bench``). Writers of this process still take turns on the write
+    lock (see :func:`_serialize_sqlite_writes`).
     """
     if get_engine().dialect.name != "sqlite":
         return await run_in_session(fn, **kwargs)
-
-    def call() -> T:
-        with session_scope() as session:
-            return fn(session=session, **kwargs)
-
-    loop = asyncio.get_running_loop()
-    turns = _loop_turns.get(loop)
-    if turns is None:
-        turns = _loop_turns[loop] = _LoopTurns()
-    return await turns.run(urgency, call)
+    with session_scope() as session:
+        return fn(session=session, **kwargs)

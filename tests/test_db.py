@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,43 +93,3 @@ def test_a_writer_that_rolled_back_lets_the_next_one_write(engine: Engine) -> No
     threading.Thread(target=write, daemon=True).start()
     assert done.wait(5)
     assert _values(engine) == [2]
-
-
-async def test_short_transactions_on_the_loop_take_turns_most_urgent_first() -> None:
-    turns = db._LoopTurns()
-    loop = asyncio.get_running_loop()
-    order: list[str] = []
-
-    def urgent() -> None:
-        order.append("urgent")
-        # Network work that becomes ready meanwhile runs before the next transaction.
-        loop.call_soon(order.append, "socket")
-
-    turns._busy = True  # a transaction is running; these arrive meanwhile
-    waiting = [
-        loop.create_task(turns.run(db.LATER, lambda: order.append("later"))),
-        loop.create_task(turns.run(db.URGENT, urgent)),
-        loop.create_task(turns.run(db.SOON, lambda: order.append("soon"))),
-    ]
-    await asyncio.sleep(0)
-    turns._hand_over()  # it ends
-    await asyncio.wait_for(asyncio.gather(*waiting), 5)
-    assert order == ["urgent", "socket", "soon", "later"]
-
-
-async def test_a_cancelled_waiter_does_not_hold_up_the_others() -> None:
-    turns = db._LoopTurns()
-    loop = asyncio.get_running_loop()
-    done: list[str] = []
-    turns._busy = True
-    waiting = [
-        loop.create_task(turns.run(db.URGENT, lambda: done.append("gone"))),
-        loop.create_task(turns.run(db.LATER, lambda: done.append("next"))),
-    ]
-    await asyncio.sleep(0)
-    waiting[0].cancel()
-    await asyncio.sleep(0)
-    turns._hand_over()
-    await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), 5)
-    assert done == ["next"]
-    assert await turns.run(db.LATER, lambda: "free") == "free"

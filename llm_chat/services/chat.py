@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from llm_chat.db import SOON, URGENT, inserted_id, run_short_in_session
+from llm_chat.db import inserted_id, run_short_in_session
 from llm_chat.errors import NotFoundError, ValidationError
 from llm_chat.models import Conversation, Message, MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
@@ -471,7 +471,6 @@ async def open_turn(
     """
     plan = await run_short_in_session(
         plan_turn,
-        urgency=URGENT,
         user_id=user_id,
         conversation_id=conversation_id,
         model_id=model_id,
@@ -487,7 +486,7 @@ async def open_turn(
     )
     try:
         await feed.wait_answered(RECORD_WAIT_SECONDS)
-        turn = await run_short_in_session(record_turn, urgency=SOON, plan=plan)
+        turn = await run_short_in_session(record_turn, plan=plan)
     except BaseException:
         await feed.aclose()
         raise
