@@ -7,7 +7,7 @@ import logging
 
 import reflex as rx
 
-from llm_chat.api.app import create_api
+from llm_chat.api.app import serve_beside
 from llm_chat.components.i18n import with_i18n
 from llm_chat.config import get_settings
 from llm_chat.gc_tuning import spare_startup_heap
@@ -39,7 +39,7 @@ app = rx.App(
     stylesheets=["/chat.css"],
     backend_exception_handler=backend_exception_handler,
     # The REST + SSE API and the OpenAI-compatible gateway (/api/..., /v1/...), same port.
-    api_transformer=create_api(),
+    api_transformer=serve_beside,
 )
 app.register_lifespan_task(_on_startup)
 # One provider connection pool, opened at start-up and closed at shutdown.

@@ -1,4 +1,4 @@
-"""The FastAPI app that serves the API; Reflex mounts the UI under it on the same port."""
+"""The FastAPI app that serves the API, beside the UI on the same port."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from llm_chat.api.errors import API_PREFIX, OPENAI_PREFIX, install_error_handlers
 from llm_chat.api.limits import BodyLimitMiddleware
@@ -75,3 +76,24 @@ def create_api() -> FastAPI:
         )
     api.add_middleware(BodyLimitMiddleware, prefixes=(API_PREFIX, OPENAI_PREFIX))
     return api
+
+
+def serve_beside(ui: ASGIApp) -> ASGIApp:
+    """Reflex's ``api_transformer``: the API and the UI (Reflex's back end) on one port.
+
+    HTTP requests go to the API app, which passes what is not its own to the UI mounted
+    under it. Websocket connections go to the UI directly: the API has none, and the UI's
+    connection (socket.io at ``/_event``) is long-lived. Through the API's middleware stack
+    each one held ~10 KB of coroutine frames for as long as the tab was open, and every
+    frame the UI sent passed through the stack's wrappers of ``send``.
+    """
+    api = create_api()
+    api.mount("", ui)
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await ui(scope, receive, send)
+        else:
+            await api(scope, receive, send)
+
+    return app

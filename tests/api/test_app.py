@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.responses import PlainTextResponse
+from starlette.types import Message, Receive, Scope, Send
 
+from llm_chat.api.app import serve_beside
 from llm_chat.api.limits import MAX_BODY_BYTES
 
 RESERVED = ("/_event", "/ping", "/_health", "/_upload", "/_all_routes")
@@ -85,3 +88,34 @@ async def test_bodies_over_the_limit_get_413_before_anything_else(
     streamed = await bare_client.post("/v1/chat/completions", content=chunks())
     assert streamed.status_code == 413
     assert streamed.json()["error"]["code"] == "api.body_too_large"
+
+
+async def test_the_ui_gets_its_websockets_directly_and_its_pages_through_the_api() -> None:
+    seen: list[tuple[str, str, object]] = []
+
+    async def ui(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append((scope["type"], scope["path"], send))
+        if scope["type"] == "http":
+            await PlainTextResponse("the UI")(scope, receive, send)
+
+    app = serve_beside(ui)
+
+    async def ws_receive() -> Message:
+        return {"type": "websocket.connect"}
+
+    async def ws_send(message: Message) -> None:
+        pass
+
+    await app({"type": "websocket", "path": "/_event/", "headers": []}, ws_receive, ws_send)
+    # The same send: no middleware of the API wraps the UI's long-lived connection.
+    assert seen == [("websocket", "/_event/", ws_send)]
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        page = await http.get("/c/12")
+        assert (page.status_code, page.text) == (200, "the UI")
+        assert seen[-1][:2] == ("http", "/c/12")
+        docs = await http.get("/api/docs")
+        assert docs.status_code == 200
+        assert (await http.get("/api/no-such-route")).json()["code"] == "error.not_found"
+    assert len(seen) == 2  # the API's own paths never reached the UI
