@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -307,15 +308,26 @@ def _count_rows() -> int:
         return len(session.exec(select(Message)).all())
 
 
+def _open_turn(
+    user_id: int, model_id: int, text: str, provider_timeout: float = 10
+) -> Coroutine[Any, Any, tuple[chat.Turn, chat.ReplyFeed]]:
+    """A new conversation's first turn, as the chat page starts it."""
+    return chat.open_turn(
+        user_id=user_id,
+        conversation_id=None,
+        model_id=model_id,
+        text=text,
+        provider_timeout=provider_timeout,
+    )
+
+
 async def test_open_turn_asks_the_provider_and_saves_the_question(
     app_db: Engine, provider: FakeProvider
 ) -> None:
     user = make_user()
     model_id = make_model(provider.base_url)
     provider.enqueue(ReplySpec(text="Early answer", first_token_delay=0.2))
-    turn, feed = await chat.open_turn(
-        user_id=user.id, conversation_id=None, model_id=model_id, text="Quick?", provider_timeout=10
-    )
+    turn, feed = await _open_turn(user.id, model_id, "Quick?")
     # The request is out and the rows are written before any text is read.
     requests = await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
     assert requests[0].messages == [{"role": "user", "content": "Quick?"}]
@@ -334,15 +346,7 @@ async def test_open_turn_writes_the_rows_once_the_provider_has_answered(
     user = make_user()
     model_id = make_model(provider.base_url)
     provider.enqueue(ReplySpec(text="Late headers", headers_delay=0.2, first_token_delay=0.3))
-    opening = asyncio.ensure_future(
-        chat.open_turn(
-            user_id=user.id,
-            conversation_id=None,
-            model_id=model_id,
-            text="Wait?",
-            provider_timeout=10,
-        )
-    )
+    opening = asyncio.ensure_future(_open_turn(user.id, model_id, "Wait?"))
     # The request is out, the provider has not answered yet: nothing is written so far.
     await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
     before = _count_rows()
@@ -364,13 +368,7 @@ async def test_open_turn_writes_the_rows_without_a_provider_slow_to_answer(
     model_id = make_model(provider.base_url)
     provider.enqueue(ReplySpec(text="Very late", headers_delay=30, first_token_delay=30))
     async with asyncio.timeout(10):
-        turn, feed = await chat.open_turn(
-            user_id=user.id,
-            conversation_id=None,
-            model_id=model_id,
-            text="Hello?",
-            provider_timeout=60,
-        )
+        turn, feed = await _open_turn(user.id, model_id, "Hello?", provider_timeout=60)
     # Written after at most RECORD_WAIT_SECONDS, the provider still silent.
     assert not feed.answered.is_set()
     assert _stored(turn.user_message_id).content == "Hello?"
@@ -387,9 +385,7 @@ async def test_open_turn_of_a_disabled_account_writes_and_asks_nothing(
     disable_user(user.id)
     before = _count_rows()
     with pytest.raises(AuthError):
-        await chat.open_turn(
-            user_id=user.id, conversation_id=None, model_id=model_id, text="Hi", provider_timeout=5
-        )
+        await _open_turn(user.id, model_id, "Hi", provider_timeout=5)
     assert _count_rows() == before
     assert provider.chat_requests == []
 
@@ -444,9 +440,7 @@ async def test_an_abandoned_turn_closes_its_request_and_its_reply(
     user = make_user()
     model_id = make_model(provider.base_url)
     provider.enqueue(ReplySpec(text="never read " * 50, first_token_delay=0.1, delay=0.05))
-    turn, feed = await chat.open_turn(
-        user_id=user.id, conversation_id=None, model_id=model_id, text="Hm", provider_timeout=10
-    )
+    turn, feed = await _open_turn(user.id, model_id, "Hm")
     await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
     await chat.abandon_turn(turn, feed)
     [request] = await asyncio.to_thread(provider.wait_for_requests, 1)
