@@ -76,20 +76,19 @@ def validate_message(text: str) -> str:
 # objects, and no statement built and cache-keyed per call (that was most of their cost).
 _MESSAGE = Message.__table__  # type: ignore[attr-defined]  (SQLModel sets it)
 _CONVERSATION = Conversation.__table__  # type: ignore[attr-defined]
-_OWNED_TITLE = sa.select(_CONVERSATION.c.title).where(
+# The conversation ``conversation`` if it belongs to ``owner``.
+_OWNED = (
     _CONVERSATION.c.id == sa.bindparam("conversation"),
     _CONVERSATION.c.user_id == sa.bindparam("owner"),
 )
+_OWNED_TITLE = sa.select(_CONVERSATION.c.title).where(*_OWNED)
 _HISTORY = (
     sa.select(_MESSAGE.c.role, _MESSAGE.c.content)
     .where(_MESSAGE.c.conversation_id == sa.bindparam("conversation"))
     .order_by(_MESSAGE.c.id)
 )
 _INSERT_MESSAGE = sa.insert(_MESSAGE)
-_TOUCH_CONVERSATION = sa.update(_CONVERSATION).where(
-    _CONVERSATION.c.id == sa.bindparam("conversation"),
-    _CONVERSATION.c.user_id == sa.bindparam("owner"),
-)
+_TOUCH_CONVERSATION = sa.update(_CONVERSATION).where(*_OWNED)
 _SAVE_REPLY = sa.update(_MESSAGE).where(_MESSAGE.c.id == sa.bindparam("message"))
 
 
