@@ -54,6 +54,7 @@ EN: dict[str, str] = {
     "chat.title_too_long": "The title is too long.",
     "chat.message_empty": "Type a message first.",
     "chat.message_too_long": "The message is too long (100,000 characters at most).",
+    "chat.message_too_long_for_model": "This message is too long for the model's context window. Shorten it, or choose a model with a larger context.",
     "chat.busy": "Wait for the current reply to finish, or stop it.",
     "chat.status_stopped": "Stopped",
     "chat.status_interrupted": "Interrupted: the reply is incomplete.",

@@ -54,6 +54,7 @@ ZH_CN: dict[str, str] = {
     "chat.title_too_long": "标题太长。",
     "chat.message_empty": "请先输入消息。",
     "chat.message_too_long": "消息太长（最多 100,000 个字符）。",
+    "chat.message_too_long_for_model": "这条消息超出了该模型的上下文长度。请缩短消息，或选择上下文更长的模型。",
     "chat.busy": "请等待当前回复完成，或先停止它。",
     "chat.status_stopped": "已停止",
     "chat.status_interrupted": "已中断：回复不完整。",
