@@ -1,9 +1,11 @@
 """Reflex configuration. App settings (database, secrets) live in llm_chat/config.py."""
 
-import os
-
 import reflex as rx
 
+from llm_chat.config import environment
+
+# The environment over .env, so that .env serves plain `reflex run` as well as `make run`.
+environ = environment()
 config = rx.Config(
     app_name="llm_chat",
     telemetry_enabled=False,
@@ -13,8 +15,9 @@ config = rx.Config(
     # the states of active tabs every 2 s and re-listed its whole directory each time, 14% of
     # the CPU with 100 users streaming (make bench). A tab whose state is gone after a restart
     # loads its page again from the database.
-    state_manager_mode="redis" if os.environ.get("REFLEX_REDIS_URL") else "memory",
-    cors_allowed_origins=os.environ.get(
+    state_manager_mode="redis" if environ.get("REFLEX_REDIS_URL") else "memory",
+    redis_url=environ.get("REFLEX_REDIS_URL"),
+    cors_allowed_origins=environ.get(
         "LLM_CHAT_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000"
     ).split(","),
     plugins=[

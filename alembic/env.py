@@ -24,9 +24,10 @@ def _database_url() -> str:
     )
     if url:
         return url
-    from llm_chat.config import get_settings
+    from llm_chat.config import load_storage_settings
 
-    return get_settings().database_url
+    # Not get_settings(): migrating needs no secrets, and must not wait for the first start.
+    return load_storage_settings().database_url
 
 
 def run_migrations_offline() -> None:

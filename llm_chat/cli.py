@@ -9,6 +9,7 @@ import argparse
 import getpass
 import sys
 
+from llm_chat.config import SettingsError, ensure_secrets
 from llm_chat.db import session_scope
 from llm_chat.errors import AppError
 from llm_chat.i18n import translate
@@ -91,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
     provider.add_argument("--api-key-stdin", action="store_true", help="read the key from stdin")
     provider.set_defaults(run=_add_provider)
     args = parser.parse_args(argv)
+    try:
+        ensure_secrets()  # a first start may be this command: add-provider encrypts a key
+    except SettingsError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
     if not schema_is_current():
         sys.stderr.write("The database is not migrated: run `make migrate` first.\n")
         return 1

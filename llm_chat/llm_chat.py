@@ -9,7 +9,7 @@ import reflex as rx
 
 from llm_chat.api.app import serve_beside
 from llm_chat.components.i18n import with_i18n
-from llm_chat.config import get_settings
+from llm_chat.config import ensure_secrets
 from llm_chat.gc_tuning import spare_startup_heap
 from llm_chat.pages.admin import admin_page
 from llm_chat.pages.auth import login_page, register_page
@@ -25,8 +25,6 @@ from llm_chat.state.locale import LocaleState
 from llm_chat.state.settings import SETTINGS_ROUTE, SettingsState
 
 logging.getLogger("llm_chat").setLevel(logging.INFO)
-# Refuse to start with an empty, short or well-known secret (raises InsecureSecretError).
-get_settings()
 
 
 async def _on_startup() -> None:
@@ -41,6 +39,10 @@ app = rx.App(
     # The REST + SSE API and the OpenAI-compatible gateway (/api/..., /v1/...), same port.
     api_transformer=serve_beside,
 )
+# First, before any request is served: generate the secrets on the first start (never at
+# import: a `reflex export` must not bake them into a build) and refuse to start with an
+# invalid setting or a weak secret. A plain function task runs, and raises, before serving.
+app.register_lifespan_task(ensure_secrets)
 app.register_lifespan_task(_on_startup)
 # One provider connection pool, opened at start-up and closed at shutdown.
 app.register_lifespan_task(provider_connections)

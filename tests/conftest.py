@@ -9,7 +9,8 @@ import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-# Isolated settings before anything imports llm_chat.config.
+# Isolated settings before anything imports llm_chat.config (no developer's .env either).
+os.environ["LLM_CHAT_ENV_FILE"] = ""
 _TEST_DATA_DIR = Path(tempfile.mkdtemp(prefix="llm-chat-tests-"))
 os.environ["LLM_CHAT_DATA_DIR"] = str(_TEST_DATA_DIR)
 os.environ["LLM_CHAT_JWT_SECRET"] = secrets.token_urlsafe(48)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
+from llm_chat import config, db
 from llm_chat.cli import main
 from llm_chat.db import session_scope
 from llm_chat.services import catalog, users
@@ -59,3 +60,30 @@ def test_refuses_an_unmigrated_database(tmp_path: Path, capsys: pytest.CaptureFi
     finally:
         _reset_database_config()
     assert "make migrate" in capsys.readouterr().err
+
+
+def test_a_first_run_generates_the_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LLM_CHAT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LLM_CHAT_JWT_SECRET")
+    monkeypatch.delenv("LLM_CHAT_ENCRYPTION_KEY")
+    monkeypatch.setenv("LLM_CHAT_DATABASE_URL", sqlite_url(tmp_path))
+    config.get_settings.cache_clear()
+    db.get_engine.cache_clear()
+    try:
+        assert main(["demote", "x@example.com"]) == 1  # not migrated, but the secrets exist
+    finally:
+        _reset_database_config()
+    assert (tmp_path / "secrets.json").exists()
+
+
+def test_refuses_a_bad_setting_by_name(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LLM_CHAT_PROVIDER_TIMEOUT", "soon")
+    config.get_settings.cache_clear()
+    try:
+        assert main(["demote", "x@example.com"]) == 1
+    finally:
+        monkeypatch.undo()
+        config.get_settings.cache_clear()
+    assert "LLM_CHAT_PROVIDER_TIMEOUT" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import IntegrityError
 
-from llm_chat.config import PROJECT_ROOT
+from llm_chat.config import PROJECT_ROOT, environment
 from llm_chat.db import get_engine, session_scope
 from llm_chat.services.catalog import seed_from_environment
 from llm_chat.services.conversations import mark_stale_replies_interrupted
@@ -34,12 +34,13 @@ def schema_is_current() -> bool:
 
 
 def prepare_database() -> None:
-    """Create providers for API keys in the environment; close replies a crash left open."""
+    """Create providers for API keys in the environment (or .env); close replies a crash left
+    open."""
     if not schema_is_current():
         return
     try:
         with session_scope() as session:
-            seed_from_environment(session=session)
+            seed_from_environment(session=session, environ=environment())
     except IntegrityError:  # another worker seeded at the same moment
         logger.info("Providers were seeded by another worker")
     with session_scope() as session:

@@ -70,6 +70,7 @@ class AppConfig:
         venv_bin = Path(sys.executable).parent
         env.update(
             PATH=os.pathsep.join([str(BUN_BIN), str(venv_bin), env.get("PATH", "")]),
+            LLM_CHAT_ENV_FILE="",  # no developer's .env either
             LLM_CHAT_DATA_DIR=str(self.data_dir),
             LLM_CHAT_DATABASE_URL=self.database_url,
             LLM_CHAT_JWT_SECRET=self.jwt_secret,
