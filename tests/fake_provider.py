@@ -11,6 +11,12 @@ Replies are scripted with :class:`ReplySpec`, either through the Python API
 encoded in the model id (``fake?tokens=1000&delay=0.02&first=0.3``), which lets a
 separate app process pick a behaviour just by being configured with a model id.
 
+A reply can think first, like a reasoning model (DeepSeek's ``deepseek-reasoner``, vLLM with
+a reasoning parser): its reasoning tokens (:attr:`ReplySpec.reasoning`,
+:attr:`ReplySpec.reasoning_token_count`, model id ``fake?reasoning=20&tokens=30``) stream as
+``delta.reasoning_content`` chunks before the content, on the same schedule, and a whole
+completion carries them in ``message.reasoning_content``.
+
 Example:
     >>> with FakeProvider() as fp:
     ...     fp.enqueue(ReplySpec(text="Hello there", delay=0.01))
@@ -19,7 +25,7 @@ Example:
 
 CLI (serves until Ctrl-C)::
 
-    python -m tests.fake_provider --port 8011 [--delay 0.02] [--tokens 500]
+    python -m tests.fake_provider --port 8011 [--delay 0.02] [--tokens 500] [--reasoning 50]
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ __all__ = [
     "RecordedRequest",
     "ReplySpec",
     "echo_text",
+    "generated_reasoning_tokens",
     "generated_tokens",
     "main",
     "parse_model_options",
@@ -80,8 +87,21 @@ _GEN_WORDS: tuple[str, ...] = (
     "veni",
 )
 
-#: UTF-8 byte length of every token produced by :func:`generated_tokens`
-#: (a leading space plus a four-letter word).
+#: Words used by :func:`generated_reasoning_tokens`: four ASCII letters, none of them in
+#: ``_GEN_WORDS``, so reasoning can be told from content wherever it ends up.
+_REASONING_WORDS: tuple[str, ...] = (
+    "hmmm",
+    "thnk",
+    "mull",
+    "pndr",
+    "wait",
+    "chck",
+    "redo",
+    "sure",
+)
+
+#: UTF-8 byte length of every token produced by :func:`generated_tokens` and
+#: :func:`generated_reasoning_tokens` (a leading space plus a four-letter word).
 GENERATED_TOKEN_BYTES: int = 5
 
 _TOKEN_RE = re.compile(r"\s*\S+")
@@ -118,7 +138,8 @@ class ReplySpec:
     """Script for one fake completion.
 
     Token source precedence: ``tokens`` > ``token_count`` > ``text`` > echo of the
-    last user message (``"Echo: <content>"``).
+    last user message (``"Echo: <content>"``). Reasoning, sent before the content:
+    ``reasoning_token_count`` > ``reasoning`` > none.
 
     Attributes:
         text: Reply text, split into word tokens by :func:`split_tokens`.
@@ -134,10 +155,17 @@ class ReplySpec:
         error_message: Message used for ``status`` and ``error_after`` errors.
         error_type: Overrides the ``error.type`` field of the error body.
         error_code: Overrides the ``error.code`` field of the error body.
-        drop_after: Send this many content tokens, then abort the TCP
-            connection (no finish chunk, no ``[DONE]``).
-        error_after: Send this many content tokens, then an in-stream
-            ``data: {"error": {...}}`` event and end the response.
+        reasoning: Reasoning text, split into word tokens by :func:`split_tokens`, streamed
+            as ``delta.reasoning_content`` chunks (``content`` null) before the content;
+            counted in ``usage.completion_tokens``, not cut by the request's ``max_tokens``.
+        reasoning_token_count: Generate this many deterministic reasoning tokens (see
+            :func:`generated_reasoning_tokens`) instead.
+        reasoning_field: Name of the reasoning field: ``"reasoning_content"`` (DeepSeek,
+            older vLLM) or ``"reasoning"`` (vLLM since 0.11, OpenRouter).
+        drop_after: Send this many tokens (reasoning tokens first, then content
+            tokens), then abort the TCP connection (no finish chunk, no ``[DONE]``).
+        error_after: Send this many tokens (reasoning, then content), then an
+            in-stream ``data: {"error": {...}}`` event and end the response.
         headers: Extra response headers (e.g. ``{"retry-after-ms": "0"}``).
         headers_delay: Seconds from request arrival until the status and headers are
             sent (a provider that answers only when its first token is ready); the
@@ -157,6 +185,9 @@ class ReplySpec:
     error_after: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     headers_delay: float = 0.0
+    reasoning: str | None = None
+    reasoning_token_count: int | None = None
+    reasoning_field: str = "reasoning_content"
 
     def resolve_tokens(self, body: dict[str, Any] | None = None) -> list[str]:
         """Return the full list of content tokens for this spec.
@@ -174,6 +205,14 @@ class ReplySpec:
         if self.text is not None:
             return split_tokens(self.text)
         return split_tokens(echo_text(body or {}))
+
+    def resolve_reasoning(self) -> list[str]:
+        """Return the reasoning tokens sent before the content (empty when none)."""
+        if self.reasoning_token_count is not None:
+            return generated_reasoning_tokens(self.reasoning_token_count)
+        if self.reasoning is not None:
+            return split_tokens(self.reasoning)
+        return []
 
 
 def split_tokens(text: str) -> list[str]:
@@ -212,6 +251,16 @@ def generated_tokens(n: int) -> list[str]:
         List of ``n`` tokens, e.g. ``[" lore", " ipsu", ...]``.
     """
     words = _GEN_WORDS
+    return [" " + words[i % len(words)] for i in range(max(0, n))]
+
+
+def generated_reasoning_tokens(n: int) -> list[str]:
+    """Build deterministic reasoning of ``n`` tokens.
+
+    Like :func:`generated_tokens` (:data:`GENERATED_TOKEN_BYTES` bytes a token), from words
+    that never appear in generated content, e.g. ``[" hmmm", " thnk", ...]``.
+    """
+    words = _REASONING_WORDS
     return [" " + words[i % len(words)] for i in range(max(0, n))]
 
 
@@ -275,8 +324,14 @@ _OPTION_ALIASES: dict[str, str] = {
     "error_message": "error_message",
     "drop_after": "drop_after",
     "error_after": "error_after",
+    "reasoning": "reasoning_token_count",
+    "reasoning_token_count": "reasoning_token_count",
+    "reasoning_text": "reasoning",
+    "reasoning_field": "reasoning_field",
 }
-_INT_FIELDS = frozenset({"token_count", "status", "drop_after", "error_after"})
+_INT_FIELDS = frozenset(
+    {"token_count", "status", "drop_after", "error_after", "reasoning_token_count"}
+)
 _FLOAT_FIELDS = frozenset({"delay", "first_token_delay"})
 
 
@@ -285,10 +340,13 @@ def parse_model_options(model: str) -> ReplySpec | None:
 
     Supported keys: ``text``, ``tokens`` (alias ``token_count``), ``delay``,
     ``first`` (alias ``first_token_delay``), ``status``, ``message`` (alias
-    ``error_message``), ``drop_after``, ``error_after``. Values are URL-decoded.
+    ``error_message``), ``drop_after``, ``error_after``, ``reasoning`` (a count, alias
+    ``reasoning_token_count``), ``reasoning_text`` and ``reasoning_field``. Values are
+    URL-decoded.
 
     Args:
-        model: Model id, e.g. ``"fake?tokens=1000&delay=0.02&first=0.3"``.
+        model: Model id, e.g. ``"fake?tokens=1000&delay=0.02&first=0.3"`` or
+            ``"fake?reasoning=20&tokens=30"``.
 
     Returns:
         A :class:`ReplySpec`, or ``None`` when the id carries no options
@@ -333,6 +391,18 @@ def _error_body(
     }
 
 
+def _usage(prompt_tokens: int, completion_tokens: int, reasoning_tokens: int) -> dict[str, Any]:
+    """An OpenAI ``usage`` object; ``completion_tokens`` counts the reasoning tokens too."""
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    if reasoning_tokens:
+        usage["completion_tokens_details"] = {"reasoning_tokens": reasoning_tokens}
+    return usage
+
+
 def _count_words(messages: Any) -> int:
     if not isinstance(messages, list):
         return 0
@@ -363,15 +433,18 @@ class RecordedRequest:
         body: Parsed JSON body (empty dict when none / invalid).
         spec: The :class:`ReplySpec` used (``None`` for non-chat requests).
         status: HTTP status sent.
-        planned_tokens: Tokens the reply would contain if not cut short.
+        planned_tokens: Content tokens the reply would contain if not cut short.
         tokens_sent: Content tokens actually written to the socket.
+        planned_reasoning: Reasoning tokens the reply would send before its content.
+        reasoning_sent: Reasoning tokens actually written to the socket.
         completed: ``True`` once ``[DONE]`` (or the full non-stream body) was sent.
         client_disconnected: ``True`` when the client closed the connection
             before the end of the reply.
         dropped: ``True`` when the server aborted the connection (``drop_after``).
         finish_reason: ``"stop"``/``"length"`` when a finish chunk was sent.
         started_at: ``time.monotonic()`` at arrival.
-        first_token_at: ``time.monotonic()`` when the first token was written.
+        first_token_at: ``time.monotonic()`` when the first token (reasoning or
+            content) was written.
         ended_at: ``time.monotonic()`` when the handler exited.
         finished: ``True`` once the handler has exited.
     """
@@ -385,6 +458,8 @@ class RecordedRequest:
     status: int = 200
     planned_tokens: list[str] = field(default_factory=list, repr=False)
     tokens_sent: int = 0
+    planned_reasoning: list[str] = field(default_factory=list, repr=False)
+    reasoning_sent: int = 0
     completed: bool = False
     client_disconnected: bool = False
     dropped: bool = False
@@ -428,6 +503,11 @@ class RecordedRequest:
     def text_sent(self) -> str:
         """Concatenation of the content tokens actually sent."""
         return "".join(self.planned_tokens[: self.tokens_sent])
+
+    @property
+    def reasoning_text_sent(self) -> str:
+        """Concatenation of the reasoning tokens actually sent."""
+        return "".join(self.planned_reasoning[: self.reasoning_sent])
 
 
 # --------------------------------------------------------------------------- #
@@ -828,6 +908,7 @@ class FakeProvider:
             tokens = tokens[:limit]
             finish_reason = "length"
         rec.planned_tokens = tokens
+        rec.planned_reasoning = spec.resolve_reasoning()
 
         created = int(time.time())
         completion_id = f"chatcmpl-fake{next(self._ids):08d}"
@@ -858,7 +939,8 @@ class FakeProvider:
         prompt_tokens: int,
     ) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
-        n = len(tokens)
+        reasoning = rec.planned_reasoning
+        n = len(reasoning) + len(tokens)
         if spec.drop_after is not None:
             n = min(n, spec.drop_after)
         elif spec.error_after is not None:
@@ -879,10 +961,18 @@ class FakeProvider:
                 status=500,
                 headers=spec.headers,
             )
-        rec.tokens_sent = n
+        rec.tokens_sent = len(tokens)
+        rec.reasoning_sent = len(reasoning)
         rec.first_token_at = time.monotonic()
         rec.finish_reason = finish_reason
         rec.completed = True
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": "".join(tokens),
+            "refusal": None,
+        }
+        if reasoning:
+            message[spec.reasoning_field] = "".join(reasoning)
         payload = {
             "id": completion_id,
             "object": "chat.completion",
@@ -891,16 +981,12 @@ class FakeProvider:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": "".join(tokens), "refusal": None},
+                    "message": message,
                     "logprobs": None,
                     "finish_reason": finish_reason,
                 }
             ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": n,
-                "total_tokens": prompt_tokens + n,
-            },
+            "usage": _usage(prompt_tokens, n, len(reasoning)),
             "system_fingerprint": None,
         }
         return web.json_response(payload, headers=spec.headers)
@@ -932,7 +1018,7 @@ class FakeProvider:
             },
             separators=(",", ":"),
         )[:-1].encode()
-        limit = len(tokens)
+        limit = len(rec.planned_reasoning) + len(tokens)
         stop_kind: str | None = None
         if spec.drop_after is not None:
             limit, stop_kind = min(limit, max(0, spec.drop_after)), "drop"
@@ -965,8 +1051,17 @@ class FakeProvider:
         prompt_tokens: int,
     ) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
+        reasoning = rec.planned_reasoning
+        n_reasoning = len(reasoning)
         pre = b"data: " + head + b',"choices":[{"index":0,"delta":{"content":'
         post = b'},"logprobs":null,"finish_reason":null}]}\n\n'
+        # Reasoning chunks, then content chunks that say they carry no reasoning (DeepSeek's
+        # shape); a reply without reasoning keeps the plain content chunks.
+        field_name = json.dumps(spec.reasoning_field).encode()
+        pre_reasoning, post_reasoning = pre + b"null," + field_name + b":", post
+        if reasoning:
+            post = b"," + field_name + b":null" + post
+        reasoning_cache: dict[str, bytes] = {}
         role_chunk = (
             b"data: "
             + head
@@ -985,17 +1080,27 @@ class FakeProvider:
                 await asyncio.sleep(wait)
             elif i and not i % 64:
                 await asyncio.sleep(0)  # let other streams run at full speed
-            tok = tokens[i]
-            data = cache.get(tok)
-            if data is None:
-                data = pre + dumps(tok, ensure_ascii=False).encode() + post
-                cache[tok] = data
+            if i < n_reasoning:
+                tok = reasoning[i]
+                data = reasoning_cache.get(tok)
+                if data is None:
+                    data = pre_reasoning + dumps(tok, ensure_ascii=False).encode() + post_reasoning
+                    reasoning_cache[tok] = data
+            else:
+                tok = tokens[i - n_reasoning]
+                data = cache.get(tok)
+                if data is None:
+                    data = pre + dumps(tok, ensure_ascii=False).encode() + post
+                    cache[tok] = data
             if pending:
                 data = pending + data
                 pending = b""
                 rec.first_token_at = time.monotonic()
             await resp.write(data)
-            rec.tokens_sent = i + 1
+            if i < n_reasoning:
+                rec.reasoning_sent = i + 1
+            else:
+                rec.tokens_sent = i + 1 - n_reasoning
 
         if limit == 0:
             wait = first_at - loop.time()
@@ -1027,11 +1132,7 @@ class FakeProvider:
         tail = pending + finish
         stream_options = rec.body.get("stream_options")
         if isinstance(stream_options, dict) and stream_options.get("include_usage"):
-            usage = {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": limit,
-                "total_tokens": prompt_tokens + limit,
-            }
+            usage = _usage(prompt_tokens, limit, n_reasoning)
             tail += (
                 b"data: "
                 + head
@@ -1082,6 +1183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tokens", type=int, default=None, help="default reply token count")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds between tokens")
     parser.add_argument("--first", type=float, default=0.0, help="first token delay (s)")
+    parser.add_argument(
+        "--reasoning", type=int, default=None, help="reasoning tokens before the reply"
+    )
     args = parser.parse_args(argv)
 
     default = ReplySpec(
@@ -1089,12 +1193,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         token_count=args.tokens,
         delay=args.delay,
         first_token_delay=args.first,
+        reasoning_token_count=args.reasoning,
     )
     fp = FakeProvider(host=args.host, port=args.port, api_key=args.api_key, default=default)
     fp.start()
     print(f"FAKE_PROVIDER_BASE_URL={fp.base_url}", flush=True)
     print(f"default reply: {dataclasses.asdict(default)}", flush=True)
-    print("Model-id options: fake?tokens=N&delay=S&first=S&status=C&drop_after=K&error_after=K")
+    print(
+        "Model-id options: fake?tokens=N&reasoning=N&delay=S&first=S&status=C"
+        "&drop_after=K&error_after=K",
+        flush=True,
+    )
     print("Press Ctrl-C to stop.", flush=True)
 
     def _on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -17,6 +17,7 @@ from tests.fake_provider import (
     FakeProvider,
     ReplySpec,
     echo_text,
+    generated_reasoning_tokens,
     generated_tokens,
     parse_model_options,
     split_model_id,
@@ -60,6 +61,12 @@ async def drain_contents(stream: Any, received: list[str]) -> None:
     async for chunk in stream:
         if chunk.choices and chunk.choices[0].delta.content:
             received.append(chunk.choices[0].delta.content)
+
+
+async def drain_chunks(stream: Any, received: list[Any]) -> None:
+    """Consume an SDK stream, appending every chunk to ``received``."""
+    async for chunk in stream:
+        received.append(chunk)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -110,6 +117,32 @@ def test_parse_model_options() -> None:
         parse_model_options("fake?bogus=1")
     with pytest.raises(ValueError, match="bad value"):
         parse_model_options("fake?tokens=lots")
+
+
+def test_generated_reasoning_tokens_fixed_size_and_unlike_content() -> None:
+    tokens = generated_reasoning_tokens(100)
+    assert len(tokens) == 100
+    assert all(len(t.encode()) == GENERATED_TOKEN_BYTES for t in tokens)
+    assert generated_reasoning_tokens(100) == tokens  # deterministic
+    assert not set(tokens) & set(generated_tokens(100))  # reasoning is never taken for content
+    assert generated_reasoning_tokens(0) == []
+
+
+def test_parse_model_options_reasoning() -> None:
+    counted = ReplySpec(reasoning_token_count=20, token_count=30)
+    assert parse_model_options("fake?reasoning=20&tokens=30") == counted
+    assert counted.resolve_reasoning() == generated_reasoning_tokens(20)
+    written = ReplySpec(reasoning="Let me think", reasoning_field="reasoning")
+    assert (
+        parse_model_options("fake?reasoning_text=Let+me+think&reasoning_field=reasoning") == written
+    )
+    assert written.resolve_reasoning() == ["Let", " me", " think"]
+    assert ReplySpec(text="no thinking").resolve_reasoning() == []
+    # The count wins over the text, as token_count does over text.
+    both = ReplySpec(reasoning="ignored", reasoning_token_count=2)
+    assert both.resolve_reasoning() == generated_reasoning_tokens(2)
+    with pytest.raises(ValueError, match="bad value"):
+        parse_model_options("fake?reasoning=deep")
 
 
 # --------------------------------------------------------------------------- streaming
@@ -226,6 +259,103 @@ async def test_records_full_history(fp: FakeProvider) -> None:
     assert rec.headers["authorization"] == "Bearer sk-rec"
     assert rec.text_sent == "Echo: two"
     assert fp.chat_requests == [rec]
+
+
+def reasoning_of(chunk: Any, field: str = "reasoning_content") -> str | None:
+    """The reasoning delta of an SDK chunk (an extra field the SDK keeps as an attribute)."""
+    if not chunk.choices:
+        return None
+    return getattr(chunk.choices[0].delta, field, None)
+
+
+@pytest.mark.asyncio
+async def test_stream_reasoning_before_content(fp: FakeProvider) -> None:
+    fp.enqueue(ReplySpec(reasoning="Let me think, 好.", text="The answer.", delay=0.01))
+    start = time.monotonic()
+    chunks, tokens = await collect_stream(fp, stream_options={"include_usage": True})
+    elapsed = time.monotonic() - start
+
+    deltas = [(reasoning_of(c), c.choices[0].delta.content) for c in chunks[1:-2]]
+    assert deltas == [
+        ("Let", None),
+        (" me", None),
+        (" think,", None),
+        (" 好.", None),
+        (None, "The"),
+        (None, " answer."),
+    ]  # all the thinking first, with a null content (DeepSeek's shape)
+    assert tokens == ["The", " answer."]
+    assert 0.04 <= elapsed < 1.5  # one schedule: 5 gaps of 10 ms across both parts
+
+    usage = chunks[-1].usage
+    assert usage is not None
+    assert usage.completion_tokens == 6  # reasoning tokens count, as with DeepSeek
+    assert usage.completion_tokens_details is not None
+    assert usage.completion_tokens_details.reasoning_tokens == 4
+
+    (rec,) = fp.wait_for_requests(1)
+    assert rec.completed
+    assert (rec.reasoning_sent, rec.tokens_sent) == (4, 2)
+    assert rec.reasoning_text_sent == "Let me think, 好."
+    assert rec.text_sent == "The answer."
+    assert rec.messages == USER
+
+
+@pytest.mark.asyncio
+async def test_raw_sse_reasoning_wire_format(fp: FakeProvider) -> None:
+    fp.enqueue(
+        ReplySpec(reasoning="hm", tokens=["a"]),
+        ReplySpec(reasoning="hm", tokens=["a"], reasoning_field="reasoning"),
+    )
+    body = {"model": "fake-model", "stream": True, "messages": USER}
+    async with httpx.AsyncClient() as http:
+        deepseek = (await http.post(f"{fp.base_url}/chat/completions", json=body)).text
+        vllm = (await http.post(f"{fp.base_url}/chat/completions", json=body)).text
+    assert '"delta":{"content":null,"reasoning_content":"hm"}' in deepseek
+    assert '"delta":{"content":"a","reasoning_content":null}' in deepseek
+    assert '"delta":{"content":null,"reasoning":"hm"}' in vllm
+    assert '"delta":{"content":"a","reasoning":null}' in vllm
+
+
+@pytest.mark.asyncio
+async def test_non_stream_reasoning(fp: FakeProvider) -> None:
+    fp.enqueue(ReplySpec(reasoning="Thinking hard.", text="Done."))
+    async with client_for(fp) as client:
+        resp = await client.chat.completions.create(model="fake-model", messages=USER)
+        vllm = await client.chat.completions.create(
+            model="fake?reasoning=3&tokens=2&reasoning_field=reasoning", messages=USER
+        )
+        plain = await client.chat.completions.create(model="fake-model", messages=USER)
+    message = resp.choices[0].message
+    assert (message.content, getattr(message, "reasoning_content", None)) == (
+        "Done.",
+        "Thinking hard.",
+    )
+    assert resp.usage is not None
+    assert resp.usage.completion_tokens == 3
+    assert getattr(vllm.choices[0].message, "reasoning", None) == "".join(
+        generated_reasoning_tokens(3)
+    )
+    assert vllm.choices[0].message.content == "".join(generated_tokens(2))
+    assert getattr(plain.choices[0].message, "reasoning_content", None) is None
+    first = fp.wait_for_requests(3)[0]
+    assert (first.reasoning_sent, first.tokens_sent) == (2, 1)
+
+
+@pytest.mark.asyncio
+async def test_error_after_counts_reasoning_tokens_first(fp: FakeProvider) -> None:
+    fp.enqueue(ReplySpec(reasoning_token_count=5, token_count=5, error_after=3))
+    async with client_for(fp) as client:
+        stream = await client.chat.completions.create(
+            model="fake-model", messages=USER, stream=True
+        )
+        chunks: list[Any] = []
+        with pytest.raises(openai.APIError):
+            await drain_chunks(stream, chunks)
+    assert [reasoning_of(c) for c in chunks[1:]] == generated_reasoning_tokens(3)
+    rec = fp.wait_for_requests(1)[0]
+    assert (rec.reasoning_sent, rec.tokens_sent) == (3, 0)
+    assert not rec.completed
 
 
 # --------------------------------------------------------------------------- errors

@@ -10,14 +10,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, NamedTuple, TypedDict, cast
 
 import aiohttp
 import anyio
 import httpx2
 import openai
 
-from llm_chat.providers.completion import completion_text, streamed_text
+from llm_chat.providers.completion import completion_parts, streamed_parts
 from llm_chat.providers.sse import SSEDecoder
 
 MAX_CACHED_CLIENTS = 32
@@ -61,6 +61,16 @@ class StreamStats:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+
+
+class Piece(NamedTuple):
+    """What one read of the provider's stream brought: answer text and reasoning (thinking).
+
+    Either may be empty, never both.
+    """
+
+    text: str
+    reasoning: str
 
 
 class _ClientPool(threading.local):
@@ -143,21 +153,27 @@ def build_messages(target: ModelTarget, history: list[ChatMessage]) -> list[Chat
     return list(history)
 
 
-async def stream_chat(
+async def stream_pieces(
     target: ModelTarget,
     history: list[ChatMessage],
     *,
     provider_timeout: float = 60.0,
     stats: StreamStats | None = None,
     answered: asyncio.Event | None = None,
-) -> AsyncGenerator[str, None]:
-    """Yield the reply's text as the provider streams it, a piece per read of the body.
+) -> AsyncGenerator[Piece, None]:
+    """Yield the reply as the provider streams it, a :class:`Piece` per read of the body.
+
+    A reasoning model's thinking (``delta.reasoning_content``, or ``delta.reasoning``) comes
+    in ``Piece.reasoning``, its answer (``delta.content``) in ``Piece.text``; a read holding
+    both yields one piece with both. A server that ignored ``stream`` and sent one JSON
+    completion yields one piece with its whole text and reasoning.
 
     The request goes through the SDK (base URL, authentication, timeouts, retries; status
     errors become ``openai.APIStatusError`` subclasses), but the event stream is read as raw
-    bytes and only each event's ``choices[0].delta.content`` is picked out of its JSON:
-    building the SDK's typed chunk objects took over half of the app's CPU with 100 users
-    streaming (``make bench``). The events of one read of the body are joined into one piece.
+    bytes and only each event's ``choices[0].delta`` text and reasoning are picked out of its
+    JSON: building the SDK's typed chunk objects took over half of the app's CPU with 100
+    users streaming (``make bench``). The events of one read of the body are joined into one
+    piece.
 
     Closing the generator early (``aclose``) closes the HTTP response, so the provider
     stops generating. With ``stats``, token usage is asked for (``stream_options``) and
@@ -195,26 +211,29 @@ async def stream_chat(
     try:
         if not http.headers.get("content-type", "").startswith("text/event-stream"):
             # A server that ignored "stream": the whole completion as one JSON document.
-            text = completion_text(await http.aread(), http.request, stats)
-            if text:
-                yield text
+            text, reasoning = completion_parts(await http.aread(), http.request, stats)
+            if text or reasoning:
+                yield Piece(text, reasoning)
             return
         async for chunk in chunks:
-            pieces: list[str] = []
+            texts: list[str] = []
+            thoughts: list[str] = []
             done, failure = False, None
             for event in decoder.feed(chunk):
                 if event.data.startswith("[DONE]"):
                     done = True
                     break
                 try:
-                    text = streamed_text(event.data, http.request, stats)
+                    text, reasoning = streamed_parts(event.data, http.request, stats)
                 except openai.APIError as exc:  # an error event: raised after the text before it
                     failure = exc
                     break
                 if text:
-                    pieces.append(text)
-            if pieces:
-                yield "".join(pieces)
+                    texts.append(text)
+                if reasoning:
+                    thoughts.append(reasoning)
+            if texts or thoughts:
+                yield Piece("".join(texts), "".join(thoughts))
             if failure is not None:
                 raise failure
             if done:
@@ -226,6 +245,27 @@ async def stream_chat(
         raise openai.APIConnectionError(request=http.request) from exc
     finally:
         await http.aclose()
+
+
+async def stream_chat(
+    target: ModelTarget,
+    history: list[ChatMessage],
+    *,
+    provider_timeout: float = 60.0,
+    stats: StreamStats | None = None,
+    answered: asyncio.Event | None = None,
+) -> AsyncGenerator[str, None]:
+    """Yield the reply's answer text only, a piece per read of the body that holds some.
+
+    :func:`stream_pieces` without the reasoning; same arguments, errors and closing.
+    """
+    pieces = stream_pieces(
+        target, history, provider_timeout=provider_timeout, stats=stats, answered=answered
+    )
+    async with contextlib.aclosing(pieces):
+        async for piece in pieces:
+            if piece.text:
+                yield piece.text
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -1,6 +1,6 @@
-"""The parts of an OpenAI-style chat completion the app uses: text, usage, errors.
+"""The parts of an OpenAI-style chat completion the app uses: text, reasoning, usage, errors.
 
-Read straight from the JSON (see :func:`llm_chat.providers.client.stream_chat` for why the
+Read straight from the JSON (see :func:`llm_chat.providers.client.stream_pieces` for why the
 SDK's typed objects are not built).
 """
 
@@ -51,28 +51,48 @@ def _first_choice(chunk: dict[str, Any], stats: StreamStats | None) -> dict[str,
     return choice
 
 
-def _text_in(part: object) -> str | None:
-    text = part.get("content") if isinstance(part, dict) else None
-    return text if isinstance(text, str) else None
+def _parts_in(part: object) -> tuple[str, str]:
+    """The ``content`` and the reasoning of a message or delta, ``""`` for what is missing.
+
+    The reasoning is ``reasoning_content`` (DeepSeek, Qwen, vLLM before 0.11) or, when that
+    is absent or null, ``reasoning`` (vLLM since 0.11, which dropped ``reasoning_content``;
+    OpenRouter). A server sending both during vLLM's transition is read once.
+    """
+    if not isinstance(part, dict):
+        return "", ""
+    text = part.get("content")
+    reasoning = part.get("reasoning_content")
+    if reasoning is None:
+        reasoning = part.get("reasoning")
+    return (
+        text if isinstance(text, str) else "",
+        reasoning if isinstance(reasoning, str) else "",
+    )
 
 
-def _text_of(
+def _parts_of(
     data: str | bytes, part: str, request: httpx2.Request, stats: StreamStats | None
-) -> str | None:
-    """``choices[0][part].content`` of a completion or chunk; records usage; raises its error."""
+) -> tuple[str, str]:
+    """``choices[0][part]``'s text and reasoning; records usage; raises its error."""
     document = _json_object(data, request)
     if document is None:
-        return None
+        return "", ""
     _raise_error_in(document, request)
     _record_usage(document, stats)
-    return _text_in(_first_choice(document, stats).get(part))
+    return _parts_in(_first_choice(document, stats).get(part))
 
 
-def completion_text(data: bytes, request: httpx2.Request, stats: StreamStats | None) -> str | None:
-    """The text of a whole (not streamed) completion; records usage; raises its error."""
-    return _text_of(data, "message", request, stats)
+def completion_parts(
+    data: bytes, request: httpx2.Request, stats: StreamStats | None
+) -> tuple[str, str]:
+    """The text and reasoning of a whole (not streamed) completion; records usage; raises its
+    error."""
+    return _parts_of(data, "message", request, stats)
 
 
-def streamed_text(data: str, request: httpx2.Request, stats: StreamStats | None) -> str | None:
-    """The text of one streamed chunk; records usage in ``stats``; raises an in-stream error."""
-    return _text_of(data, "delta", request, stats)
+def streamed_parts(
+    data: str, request: httpx2.Request, stats: StreamStats | None
+) -> tuple[str, str]:
+    """The text and reasoning of one streamed chunk; records usage in ``stats``; raises an
+    in-stream error."""
+    return _parts_of(data, "delta", request, stats)
