@@ -5,12 +5,15 @@
 from __future__ import annotations
 
 import reflex as rx
-from reflex_base.vars.base import Var, VarData
 
+from llm_chat.components.reflex_internals import hook_value
 from llm_chat.components.streaming import streaming_text
 from llm_chat.state.chat import ChatState, MessageItem
 from llm_chat.state.locale import t, text_for
 from llm_chat.state.stream import StreamState
+
+# The hook that keeps the turns finished since the conversation was loaded (from assets/).
+TURNS_SINCE_LOAD_MODULE = "$/public/turns_since_load.js"
 
 # No outer margin on the markdown's first and last blocks: the finished reply then sits exactly
 # where the streaming text was, instead of jumping down by a paragraph margin.
@@ -102,7 +105,12 @@ def streaming_turn() -> rx.Component:
 def _streaming_reply() -> rx.Component:
     return rx.box(
         rx.cond(StreamState.seq == 0, rx.spinner(size="2")),
-        streaming_text(),
+        streaming_text(
+            seq=StreamState.seq,
+            base=StreamState.base,
+            chunk=StreamState.chunk,
+            id="streaming-text",
+        ),
         width="100%",
         class_name="assistant-message streaming",
     )
@@ -126,32 +134,16 @@ def empty_state() -> rx.Component:
 def _turns_since_load() -> rx.Var:
     """The turns finished since the conversation was loaded, kept in the browser.
 
-    Each turn's end sends only `last_turn` (its question and reply); this React state
-    appends it, and starts over when `messages` is loaded again (`load_seq` changes).
+    Each turn's end sends only `last_turn` (its question and reply); the hook in
+    ``assets/turns_since_load.js`` appends it, and starts over when `messages` is loaded
+    again (`load_seq` changes).
     """
-    load_var, count_var, last_var = (
-        ChatState.load_seq,
-        ChatState.turns_since_load,
-        ChatState.last_turn,
-    )
-    load, count, last = str(load_var), str(count_var), str(last_var)  # JS expressions
-    hook = f"""
-const [turnsSinceLoad, setTurnsSinceLoad] = useState({{ load: null, count: 0, items: [] }});
-useEffect(() => {{
-    setTurnsSinceLoad((prev) => {{
-        if (prev.load !== {load}) return {{ load: {load}, count: {count}, items: [...{last}] }};
-        if (prev.count === {count}) return prev;
-        return {{ load: prev.load, count: {count}, items: [...prev.items, ...{last}] }};
-    }});
-}}, [{load}, {count}]);
-"""
-    deps = VarData.merge(
-        load_var._get_all_var_data(), count_var._get_all_var_data(), last_var._get_all_var_data()
-    )
-    return Var(
-        _js_expr="turnsSinceLoad.items",
-        _var_type=list[MessageItem],
-        _var_data=VarData(imports={"react": ["useState", "useEffect"]}, hooks={hook: deps}),
+    return hook_value(
+        "turnsSinceLoad",
+        library=TURNS_SINCE_LOAD_MODULE,
+        hook="useTurnsSinceLoad",
+        args=(ChatState.load_seq, ChatState.turns_since_load, ChatState.last_turn),
+        var_type=list[MessageItem],
     )
 
 

@@ -117,7 +117,7 @@ class ChatState(AuthState):
     conversation_id: int = 0
     # Finished messages of the open conversation when it was opened, oldest first. Turns
     # finished since then are not added here (that would re-send the whole list each turn):
-    # the browser appends `last_turn` to its own copy (components/messages.py).
+    # the browser appends `last_turn` to its own copy (assets/turns_since_load.js).
     messages: list[MessageItem] = []  # noqa: RUF012
     # Whether the conversation has messages before the first one in `messages`.
     has_older: bool = False

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import reflex as rx
-from reflex_base.vars.base import Var, VarData
 
 from llm_chat.i18n import DEFAULT_LANGUAGE, negotiate, normalize_language
 
@@ -41,28 +40,22 @@ class LocaleState(rx.State):
         self.language = normalize_language(language) or DEFAULT_LANGUAGE
 
 
-def text_for(key: str | Var[str]) -> Var[str]:
+def text_for(key: str | rx.Var[str]) -> rx.Var[str]:
     """The text for ``key`` (a key, or a var holding one) in the reader's language.
 
     Falls back to English, then to the key itself, as ``llm_chat.i18n.translate`` does.
     """
+    # A Var formatted into an f-string carries the state it reads along (as in
+    # rx.text(f"Hi {State.name}")), so the rx.Var made from this JavaScript reads it too.
     lang = LocaleState.html_lang
-    if isinstance(key, Var):
-        key_js, key_data = str(key), key._get_all_var_data()
-    else:
-        key_js, key_data = json.dumps(key), None
+    key_js = f"{key}" if isinstance(key, rx.Var) else json.dumps(key)
     tables = I18N_GLOBAL
-    js = (
+    return rx.Var(
         f"(({tables}?.[{lang}] ?? {{}})[{key_js}] ?? {tables}?.{DEFAULT_LANGUAGE}?.[{key_js}]"
         f" ?? {key_js})"
-    )
-    return Var(
-        _js_expr=js,
-        _var_type=str,
-        _var_data=VarData.merge(lang._get_all_var_data(), key_data),
-    )
+    ).to(str)
 
 
-def t(key: str) -> Var[str]:
+def t(key: str) -> rx.Var[str]:
     """The text for ``key`` in the reader's language, as a front-end var."""
     return text_for(key)

@@ -6,7 +6,7 @@ import reflex as rx
 
 
 class StreamState(rx.State):
-    """The browser appends ``chunk`` for each new ``seq`` (see components/streaming.py).
+    """The browser appends ``chunk`` for each new ``seq`` (see assets/streaming_text.jsx).
 
     A top-level state with a short name, so that the per-batch delta is small. It has no
     event handlers: only ChatState's streaming handler changes it, through the methods below.

@@ -108,18 +108,19 @@ def assemble_stream(frames: Sequence[Frame]) -> list[tuple[float, str]]:
     """The streaming reply's text after each frame that changed it, as the browser builds it,
     with the frame's arrival time.
 
-    Mirrors ``components/streaming.py``: a batch is appended when its ``seq`` follows the last
-    one applied; ``seq == base`` replaces the text (a start or a resync).
+    Mirrors ``assets/streaming_text.jsx``: a frame that carries ``seq`` or ``base`` is a
+    batch (a ``chunk`` alone is only remembered); a batch is appended when its ``seq`` follows
+    the last one applied; ``seq == base`` replaces the text (a start or a resync).
     """
     text, applied = "", None
     current: dict[str, Any] = {"seq": 0, "base": 0, "chunk": ""}
     snapshots: list[tuple[float, str]] = []
     for frame in frames:
         changed = [name for name in current if frame.has(StreamState, name)]
-        if not changed:
-            continue
         for name in changed:
             current[name] = frame.get(StreamState, name)
+        if "seq" not in changed and "base" not in changed:
+            continue
         seq, base, chunk = current["seq"], current["base"], current["chunk"]
         if seq == base:
             text, applied = chunk, seq
@@ -139,8 +140,9 @@ def streamed_texts(tab: ReflexClient, since: int = 0) -> list[str]:
 def shown_messages(tab: ReflexClient) -> list[dict[str, Any]]:
     """The finished messages the page shows, as the browser assembles them.
 
-    Mirrors ``components/messages.py``: ``messages`` as loaded, then each ``last_turn`` sent
-    since, appended once per new ``turns_since_load``; a new ``load_seq`` starts over.
+    Mirrors ``assets/turns_since_load.js`` (used by ``components/messages.py``): ``messages``
+    as loaded, then each ``last_turn`` sent since, appended once per new ``turns_since_load``;
+    a new ``load_seq`` starts over.
     """
     loaded: list[dict[str, Any]] = []
     appended: list[dict[str, Any]] = []

@@ -1,0 +1,61 @@
+"""Every page compiles, and the browser-side code of components comes from assets/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from llm_chat.components.messages import TURNS_SINCE_LOAD_MODULE
+from llm_chat.components.streaming import STREAMING_TEXT_MODULE
+from llm_chat.config import PROJECT_ROOT
+from llm_chat.llm_chat import PAGES
+from tests.support.compiled_app import CompiledApp, compile_app
+
+# React hooks that only a hand-written effect would bring into the app's generated modules:
+# effects and browser state belong in assets/*.js(x), imported by a component or a hook Var.
+EFFECT_HOOKS = ("useEffect(", "useLayoutEffect(", "useState(", "useReducer(")
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> CompiledApp:
+    return compile_app(tmp_path_factory.mktemp("web"))
+
+
+def _asset(module: str) -> Path:
+    return PROJECT_ROOT / "assets" / module.removeprefix("$/public/")
+
+
+def test_every_page_compiles(compiled: CompiledApp) -> None:
+    assert len(compiled.routes) == len(PAGES) + 1  # and Reflex's 404 page
+    assert sorted(compiled.pages) == sorted(compiled.routes)
+    for code in compiled.pages.values():
+        assert re.search(r"^export default \w+;$", code, re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [(STREAMING_TEXT_MODULE, "StreamingText"), (TURNS_SINCE_LOAD_MODULE, "useTurnsSinceLoad")],
+)
+def test_components_import_their_code_from_assets(
+    compiled: CompiledApp, module: str, name: str
+) -> None:
+    assert re.search(rf"^export function {name}\(", _asset(module).read_text(), re.MULTILINE)
+    importing = [
+        path
+        for path, code in compiled.app_modules().items()
+        if f'import {{{name}}} from "{module}"' in code
+    ]
+    assert importing, f"no compiled module imports {name} from {module}"
+
+
+def test_no_effect_is_written_in_python(compiled: CompiledApp) -> None:
+    app_modules = compiled.app_modules()
+    assert len(app_modules) > len(PAGES)  # the pages and their memo components
+    found = {
+        path: hooks
+        for path, code in app_modules.items()
+        if (hooks := [hook for hook in EFFECT_HOOKS if hook in code])
+    }
+    assert found == {}
