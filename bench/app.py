@@ -27,6 +27,7 @@ from llm_chat.db import create_db_engine, session_scope
 from llm_chat.models import Message, MessageRole, MessageStatus, User
 from llm_chat.security import SecretBox, create_token
 from llm_chat.services import catalog, conversations, users
+from llm_chat.services.access import SYSTEM
 from tests.fake_provider import generated_tokens
 from tests.support.app_process import AppConfig, RunningApp, running_app
 from tests.support.factories import save_turns
@@ -129,8 +130,9 @@ def seed_database(config: AppConfig, cfg: BenchConfig, provider_base_url: str) -
     with app_settings(config):
         try:
             with session_scope(engine) as session:
-                provider = catalog.create_provider(
-                    session=session,
+                provider = catalog.create_provider.within(
+                    session,
+                    actor=SYSTEM,
                     name="Bench loopback",
                     kind="custom",
                     base_url=provider_base_url,
@@ -142,8 +144,9 @@ def seed_database(config: AppConfig, cfg: BenchConfig, provider_base_url: str) -
                     ("fast", FAST_MODEL_NAME, cfg.fast_model),
                     ("short", SHORT_MODEL_NAME, cfg.short_model),
                 ):
-                    info = catalog.create_model(
-                        session=session,
+                    info = catalog.create_model.within(
+                        session,
+                        actor=SYSTEM,
                         provider_id=provider.id,
                         display_name=name,
                         model_name=model_id,
@@ -154,8 +157,8 @@ def seed_database(config: AppConfig, cfg: BenchConfig, provider_base_url: str) -
             # Accounts. bcrypt takes ~0.3 s a hash here: register the first user through the
             # service, then give the many load-test users the same (valid) hash directly.
             with session_scope(engine) as session:
-                main = users.register_user(
-                    session=session, email="bench-main@example.com", password=PASSWORD
+                main = users.register_user.within(
+                    session, email="bench-main@example.com", password=PASSWORD
                 )
                 password_hash = session.get(User, main.id).password_hash  # type: ignore[union-attr]
             seeded.main = _user(config, main.id, main.email)
@@ -178,7 +181,7 @@ def seed_database(config: AppConfig, cfg: BenchConfig, provider_base_url: str) -
             seeded.protocol = bulk_users("bench-proto", cfg.protocol_users)
             [seeded.history_user] = bulk_users("bench-history", 1)
 
-            # Conversations with prior turns, through begin_turn + save_reply.
+            # Conversations with prior turns, saved as the app saves them.
             for key in ("stream", "fast"):
                 for turns in cfg.turns:
                     if turns:
@@ -222,13 +225,13 @@ def _big_conversation(
 ) -> int:
     """A conversation of ``cfg.big_messages`` messages, its last reply ending with ``marker``.
 
-    Written in one transaction: ``begin_turn`` re-reads the whole history on every turn, which
+    Written in one transaction: a turn re-reads the whole history on every turn, which
     would take minutes for thousands of messages.
     """
     reply = "".join(generated_tokens(cfg.big_reply_tokens))
     with session_scope(engine) as session:
         conversation_id = conversations.create_conversation(
-            session=session,
+            session,
             user_id=user_id,
             title="Bench: a very long conversation",
             model_id=model_id,

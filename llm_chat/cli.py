@@ -15,6 +15,7 @@ from llm_chat.errors import AppError
 from llm_chat.i18n import translate
 from llm_chat.models import Role
 from llm_chat.services import catalog, users
+from llm_chat.services.access import SYSTEM
 from llm_chat.services.startup import schema_is_current
 
 
@@ -30,14 +31,14 @@ def _read_password(from_stdin: bool) -> str:
 def _admin(args: argparse.Namespace) -> str:
     with session_scope() as session:
         try:
-            user = users.set_role(session=session, email=args.email, role=Role.ADMIN)
+            user = users.set_role.within(session, email=args.email, role=Role.ADMIN)
             return f"{user.email} is now an admin."
         except AppError:
             pass
     password = _read_password(args.password_stdin)
     with session_scope() as session:
-        user = users.register_user(
-            session=session,
+        user = users.register_user.within(
+            session,
             email=args.email,
             password=password,
             display_name=args.name,
@@ -48,23 +49,25 @@ def _admin(args: argparse.Namespace) -> str:
 
 def _demote(args: argparse.Namespace) -> str:
     with session_scope() as session:
-        user = users.set_role(session=session, email=args.email, role=Role.USER)
+        user = users.set_role.within(session, email=args.email, role=Role.USER)
     return f"{user.email} is no longer an admin."
 
 
 def _add_provider(args: argparse.Namespace) -> str:
     api_key = sys.stdin.readline().strip() if args.api_key_stdin else ""
     with session_scope() as session:
-        provider = catalog.create_provider(
-            session=session,
+        provider = catalog.create_provider.within(
+            session,
+            actor=SYSTEM,
             name=args.name,
             kind=args.kind,
             base_url=args.base_url,
             api_key=api_key,
         )
         for model_name in args.model:
-            catalog.create_model(
-                session=session,
+            catalog.create_model.within(
+                session,
+                actor=SYSTEM,
                 provider_id=provider.id,
                 display_name=model_name,
                 model_name=model_name,

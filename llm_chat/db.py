@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from llm_chat.config import get_settings
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 # Below MySQL's default wait_timeout (8 h) and typical proxies' idle limits.
 POOL_RECYCLE_SECONDS = 1800
@@ -130,31 +132,52 @@ async def run_blocking(fn: Callable[[], T], /) -> T:
     return await asyncio.get_running_loop().run_in_executor(_executor(), context.run, fn)
 
 
-async def run_in_session(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run ``fn(session=..., **kwargs)`` in a database thread inside one transaction.
+class Transaction(Generic[P, T]):
+    """A service function over the database: awaited, it runs in a transaction of its own.
+
+    The service decides where its work runs (see :func:`transaction`), so callers never
+    choose a thread or hold a session: each call takes one pooled connection and gives it
+    back before it returns. ``within`` runs the same function as part of a caller's
+    transaction (another service, the CLI, a test's setup).
+    """
+
+    def __init__(self, fn: Callable[Concatenate[Session, P], T], *, short: bool) -> None:
+        self.fn = fn
+        self.short = short
+        functools.update_wrapper(self, fn)
+
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run in a transaction of its own; committed on success, rolled back on error."""
+
+        def call() -> T:
+            with session_scope() as session:
+                return self.fn(session, *args, **kwargs)
+
+        if self.short and get_engine().dialect.name == "sqlite":
+            # SQLite's work is CPU work under the GIL: a short transaction runs on the event
+            # loop, start to end without yielding. A database thread gives the GIL away at
+            # every statement and waits for a busy loop to give it back (up to the 5 ms
+            # switch interval each time): with 100 turns starting at once, their reads and
+            # writes took up to a second (``make bench``). Writers of this process still take
+            # turns on the write lock (see :func:`_serialize_sqlite_writes`).
+            return call()
+        return await run_blocking(call)
+
+    def within(self, session: Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run as part of ``session``'s transaction."""
+        return self.fn(session, *args, **kwargs)
+
+
+def transaction(fn: Callable[Concatenate[Session, P], T]) -> Transaction[P, T]:
+    """Make ``fn(session, ...)`` a service: ``await fn(...)`` runs it in a database thread.
 
     Keeps blocking database work (and bcrypt) off the event loop, which serves every user.
     """
-
-    def call() -> T:
-        with session_scope() as session:
-            return fn(session=session, **kwargs)
-
-    return await run_blocking(call)
+    return Transaction(fn, short=False)
 
 
-async def run_short_in_session(fn: Callable[..., T], /, **kwargs: Any) -> T:
-    """Run a short transaction ``fn(session=..., **kwargs)``: a few statements on indexes.
-
-    On MySQL it runs in the database threads, as :func:`run_in_session` does. On SQLite it
-    runs on the event loop, start to end without yielding: SQLite's work is CPU work under
-    the GIL, so a thread only adds handoffs. A database thread gives the GIL away at every
-    statement and waits for a busy event loop to give it back (up to the 5 ms switch
-    interval each time): with 100 turns starting at once, their reads and writes took up
-    to a second (``make bench``). Writers of this process still take turns on the write
-    lock (see :func:`_serialize_sqlite_writes`).
-    """
-    if get_engine().dialect.name != "sqlite":
-        return await run_in_session(fn, **kwargs)
-    with session_scope() as session:
-        return fn(session=session, **kwargs)
+def short_transaction(fn: Callable[Concatenate[Session, P], T]) -> Transaction[P, T]:
+    """Like :func:`transaction`, for a few statements on indexes (a chat turn's reads and
+    writes, the sign-in check): on SQLite it runs on the event loop (see
+    :meth:`Transaction.__call__`), elsewhere in the database threads."""
+    return Transaction(fn, short=True)

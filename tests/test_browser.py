@@ -25,7 +25,8 @@ from llm_chat.db import create_db_engine, session_scope
 from llm_chat.i18n import translate
 from llm_chat.security import SecretBox
 from llm_chat.services import catalog
-from tests.fake_provider import FakeProvider, generated_tokens
+from llm_chat.services.access import SYSTEM
+from tests.fake_provider import FakeProvider, generated_reasoning_tokens, generated_tokens
 from tests.support.app_process import AppConfig, RunningApp, running_app
 from tests.support.browser import OUTPUT_DIR, FrameRecorder, chromium, screenshot
 
@@ -37,6 +38,13 @@ REPLY_TOKENS = 150
 MODEL_ID = f"fake?tokens={REPLY_TOKENS}&delay=0.02"
 MODEL_NAME = "Fake streaming"
 REPLY_TEXT = "".join(generated_tokens(REPLY_TOKENS)).strip()
+# A reasoning model: 60 tokens of thinking, then the answer, 20 ms apart.
+THINKER_NAME = "Fake thinker"
+THINKER_ID = "fake?reasoning=60&tokens=40&delay=0.02"
+THINKING_TEXT = "".join(generated_reasoning_tokens(60)).strip()
+# A model with a small context window: two long questions do not fit together.
+TIGHT_NAME = "Fake tight"
+TIGHT_WINDOW = 512
 BCRYPT_PREFIX = "$2b$"
 TIMEOUT_MS = 30_000
 REPLY_TIMEOUT_MS = 90_000
@@ -90,20 +98,38 @@ def app(fake_provider: FakeProvider) -> Iterator[RunningApp]:
         box = SecretBox(config.encryption_key)
         try:
             with session_scope(engine) as session:
-                provider = catalog.create_provider(
-                    session=session,
+                provider = catalog.create_provider.within(
+                    session,
+                    actor=SYSTEM,
                     name="Loopback",
                     kind="custom",
                     base_url=fake_provider.base_url,
                     api_key=PROVIDER_API_KEY,
                     box=box,
                 )
-                catalog.create_model(
-                    session=session,
+                catalog.create_model.within(
+                    session,
+                    actor=SYSTEM,
                     provider_id=provider.id,
                     display_name=MODEL_NAME,
                     model_name=MODEL_ID,
                     is_default=True,
+                )
+                catalog.create_model.within(
+                    session,
+                    actor=SYSTEM,
+                    provider_id=provider.id,
+                    display_name=THINKER_NAME,
+                    model_name=THINKER_ID,
+                )
+                catalog.create_model.within(
+                    session,
+                    actor=SYSTEM,
+                    provider_id=provider.id,
+                    display_name=TIGHT_NAME,
+                    model_name="fake?tokens=8",
+                    context_window=TIGHT_WINDOW,
+                    max_tokens=64,
                 )
         finally:
             engine.dispose()
@@ -402,3 +428,72 @@ def test_phone_layout_rename_and_delete(app: RunningApp, browser: Browser) -> No
         expect(page.get_by_text(translate("en", "chat.empty_title"))).to_be_visible()
     finally:
         phone.close()
+
+
+def pick_model(page: Page, name: str) -> None:
+    """Choose a model in the dropdown."""
+    page.locator("#model-picker").click()
+    page.get_by_role("option", name=name).click()
+    expect(page.locator("#model-picker")).to_contain_text(name)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_thinking_model_and_context_note(
+    app: RunningApp, browser: Browser, fake_provider: FakeProvider, language: str
+) -> None:
+    """A reasoning model's thinking streams into an open panel, then folds above the answer;
+    a reply says which model wrote it, and when earlier messages were left out."""
+    ctx = browser.new_context(viewport=VIEWPORT, locale=language)
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = ctx.new_page()
+        register(page, app, new_account(f"thinker-{language.lower()}"))
+        pick_model(page, THINKER_NAME)
+        page.locator("#composer").fill("Is a verbal contract binding?")
+        page.locator("#composer").press("Enter")
+        page.wait_for_function(
+            "() => (document.getElementById('streaming-thought')?.textContent ?? '').length > 20",
+            timeout=REPLY_TIMEOUT_MS,
+        )
+        thinking = page.locator(".streaming .thinking")
+        expect(thinking).to_have_attribute("open", "")
+        screenshot(page, f"13-thinking-streaming-{language}")
+        expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+
+        # Finished: the thinking is folded above the answer; a click opens it.
+        folded = page.locator(".assistant-turn .thinking")
+        expect(folded).to_have_count(1)
+        expect(folded).not_to_have_attribute("open", "")
+        expect(folded.locator(".thinking-body")).to_be_hidden()
+        folded.locator(".thinking-summary").click()
+        expect(folded.locator(".thinking-body")).to_have_text(THINKING_TEXT)
+        answer = page.locator(".assistant-message:not(.streaming)")
+        expect(answer).to_have_text("".join(generated_tokens(40)).strip())
+        written_by = f"{translate(language, 'chat.reply_by')} {THINKER_NAME} · Loopback"
+        expect(page.locator(".assistant-turn")).to_have_attribute("title", written_by)
+        # The thinking was never sent back: the provider got only the question.
+        assert fake_provider.last_request is not None
+        assert THINKING_TEXT[:20] not in str(fake_provider.last_request.messages)
+        screenshot(page, f"14-thinking-done-{language}")
+
+        # The same panel and answer after a reload (stored apart from the answer).
+        page.reload()
+        expect(page.locator(".assistant-turn .thinking")).to_have_count(1)
+        expect(answer).to_have_text("".join(generated_tokens(40)).strip())
+
+        # A model with a small window: the second long question leaves the first turn out.
+        pick_model(page, TIGHT_NAME)
+        long_question = "Please review this clause. " + "The tenant shall keep the premises. " * 30
+        for _ in range(2):
+            page.locator("#composer").fill(long_question)
+            page.locator("#composer").press("Enter")
+            expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+        notes = page.locator(".context-note")
+        expect(notes).to_have_count(1)
+        expect(notes).to_have_text(translate(language, "chat.context_dropped"))
+        assert fake_provider.last_request is not None
+        assert [m["role"] for m in fake_provider.last_request.messages] == ["user"]
+        notes.scroll_into_view_if_needed()
+        screenshot(page, f"15-context-note-{language}")
+    finally:
+        ctx.close()

@@ -12,6 +12,7 @@ from llm_chat import config, db
 from llm_chat.cli import main
 from llm_chat.db import session_scope
 from llm_chat.services import catalog, users
+from llm_chat.services.access import SYSTEM
 from tests.conftest import _reset_database_config, _use_database
 from tests.support.databases import sqlite_url
 from tests.support.factories import PASSWORD, make_user
@@ -23,9 +24,9 @@ def test_admin_creates_or_promotes(sqlite_db: Engine, monkeypatch: pytest.Monkey
     make_user("later@example.com")
     assert main(["admin", "later@example.com"]) == 0
     with session_scope() as session:
-        signed_in = users.authenticate(session=session, email="boss@example.com", password=PASSWORD)
+        signed_in = users.authenticate.within(session, email="boss@example.com", password=PASSWORD)
         assert signed_in.is_admin
-        assert users.count_admins(session=session) == 2
+        assert users.count_admins.within(session) == 2
     assert main(["demote", "later@example.com"]) == 0
     assert main(["demote", "ghost@example.com"]) == 1
 
@@ -46,9 +47,9 @@ def test_add_provider_keeps_the_key_encrypted(
     )
     assert code == 0
     with session_scope() as session:
-        [provider] = catalog.list_providers(session=session)
-        [model] = catalog.list_enabled_models(session=session)
-        target = catalog.resolve_target(session=session, model_id=model.id)
+        [provider] = catalog.list_providers.within(session, actor=SYSTEM)
+        [model] = catalog.list_enabled_models.within(session)
+        target = catalog.resolve_target(session, model_id=model.id)
     assert provider.has_api_key
     assert target.api_key == "sk-from-stdin"
 

@@ -1,31 +1,23 @@
-"""Typed dependencies: the request's database session, its caller, its language."""
+"""Typed dependencies: the request's caller and its language.
+
+A request holds no database session: each service call takes a pooled connection for its
+own short transaction and gives it back before the next (a request that held one while
+waiting for another ran the pool dry under concurrent chats).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 
 from llm_chat.config import get_settings
-from llm_chat.db import session_scope
 from llm_chat.errors import AuthError
 from llm_chat.i18n import negotiate
 from llm_chat.security import InvalidTokenError, decode_token
 from llm_chat.services import api_keys, users
 from llm_chat.services.users import UserInfo
-
-
-def get_session() -> Iterator[Session]:
-    """One transaction per request (FastAPI runs this in its thread pool)."""
-    with session_scope() as session:
-        yield session
-
-
-# Committed when the route function returns, before the response (or a stream) is sent.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,
@@ -34,8 +26,7 @@ bearer_scheme = HTTPBearer(
 )
 
 
-def get_current_user(
-    session: SessionDep,
+async def get_current_user(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
 ) -> UserInfo:
     """The active user the bearer token names.
@@ -47,12 +38,12 @@ def get_current_user(
     if not token:
         raise AuthError("auth.invalid_token")
     if api_keys.looks_like_api_key(token):
-        return api_keys.authenticate_api_key(session=session, secret=token)
+        return await api_keys.authenticate_api_key(secret=token)
     try:
         claims = decode_token(token, get_settings().jwt_secret)
     except InvalidTokenError as exc:
         raise AuthError("auth.invalid_token") from exc
-    return users.get_active_user(session=session, user_id=claims.user_id)
+    return await users.get_active_user(user_id=claims.user_id)
 
 
 CurrentUser = Annotated[UserInfo, Depends(get_current_user)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 
 from fastapi.responses import JSONResponse, Response
@@ -17,30 +17,32 @@ from llm_chat.api.openai_schemas import (
     Usage,
     chunk,
 )
-from llm_chat.api.streaming import DONE, EventStreamResponse, ReplyRunner, sse_event
+from llm_chat.api.streaming import DONE, EventStreamResponse, sse_event
 from llm_chat.i18n import translate
 from llm_chat.models import MessageStatus
-from llm_chat.providers import ChatMessage, StreamStats
-from llm_chat.services import chat
-
-# About four characters per token: the estimate used when a provider reports no usage.
-CHARS_PER_TOKEN = 4
+from llm_chat.services.context import count_tokens
+from llm_chat.services.replies import Batch
+from llm_chat.services.turns import ReplyOutcome, RunningTurn
 
 
-def estimate_usage(stats: StreamStats, messages: list[ChatMessage], text: str) -> Usage:
+def estimate_usage(turn: RunningTurn, text: str) -> Usage:
     """Token counts: the provider's, or estimated from the text when it reported none."""
+    stats = turn.stats
     prompt = stats.prompt_tokens
     if prompt is None:
-        prompt = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
+        prompt = turn.plan.prompt_tokens
     completion = stats.completion_tokens
     if completion is None:
-        completion = -(-len(text) // CHARS_PER_TOKEN)
+        completion = count_tokens(text)
     return Usage(
-        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=prompt + completion,
+        dropped_messages=turn.plan.context_dropped,
     )
 
 
-def _error_code(outcome: chat.ReplyOutcome) -> str:
+def _error_code(outcome: ReplyOutcome) -> str:
     return outcome.error or "provider.unknown"
 
 
@@ -49,23 +51,23 @@ class OpenAIReply:
     """One chat completion: its id, the model named, and the reply that runs for it."""
 
     model: str
-    messages: list[ChatMessage]
-    runner: ReplyRunner
-    stats: StreamStats
+    turn: RunningTurn
     language: str
     headers: dict[str, str]
     id: str = field(default_factory=lambda: f"chatcmpl-{uuid.uuid4().hex}")
     created: int = field(default_factory=lambda: int(time.time()))
 
-    def _failure(self, outcome: chat.ReplyOutcome) -> JSONResponse:
+    def _failure(self, outcome: ReplyOutcome) -> JSONResponse:
         code = _error_code(outcome)
         status = provider_status(code, openai=True)
         return openai_error(status, code, translate(self.language, code))
 
     async def whole(self) -> Response:
         """Wait for the whole reply; a failure is an error response."""
-        text = "".join([piece async for piece in self.runner.pieces()])
-        outcome = await self.runner.outcome()
+        try:
+            outcome = await self.turn.outcome()
+        finally:
+            await self.turn.close()  # the client left while it waited
         if outcome.status != MessageStatus.COMPLETE:
             return self._failure(outcome)
         completion = ChatCompletion(
@@ -74,11 +76,13 @@ class OpenAIReply:
             model=self.model,
             choices=[
                 Choice(
-                    message=AssistantMessage(content=text),
-                    finish_reason=self.stats.finish_reason or "stop",
+                    message=AssistantMessage(
+                        content=outcome.content, reasoning_content=outcome.reasoning or None
+                    ),
+                    finish_reason=self.turn.stats.finish_reason or "stop",
                 )
             ],
-            usage=estimate_usage(self.stats, self.messages, text),
+            usage=estimate_usage(self.turn, outcome.content),
         )
         return JSONResponse(completion.model_dump(), headers=self.headers)
 
@@ -88,38 +92,41 @@ class OpenAIReply:
         A failure before any text is an error response with its HTTP status, so clients
         raise the matching error; a failure midway is an ``error`` event.
         """
-        first = await self.runner.next_piece()
+        batches = self.turn.batches()
+        first = await anext(batches, None)
         if first is None:
-            outcome = await self.runner.outcome()
+            outcome = await self.turn.outcome()
             if outcome.status == MessageStatus.ERROR:
                 return self._failure(outcome)
         return EventStreamResponse(
-            self._events(first, include_usage), runner=self.runner, headers=self.headers
+            self._events(batches, first, include_usage), turn=self.turn, headers=self.headers
         )
 
     def _chunk(self, delta: dict[str, str], finish: str | None = None) -> bytes:
         return sse_event(chunk(self.id, self.created, self.model, delta, finish))
 
-    async def _events(self, first: str | None, include_usage: bool) -> AsyncGenerator[bytes, None]:
+    async def _events(
+        self, batches: AsyncIterator[Batch], first: Batch | None, include_usage: bool
+    ) -> AsyncGenerator[bytes, None]:
         yield self._chunk({"role": "assistant", "content": ""})
-        parts: list[str] = []
-        piece = first
-        while piece is not None:
-            parts.append(piece)
-            yield self._chunk({"content": piece})
-            piece = await self.runner.next_piece()
-        outcome = await self.runner.outcome()
+        batch = first
+        while batch is not None:
+            if batch.reasoning:
+                yield self._chunk({"reasoning_content": batch.reasoning})
+            if batch.text:
+                yield self._chunk({"content": batch.text})
+            batch = await anext(batches, None)
+        outcome = await self.turn.outcome()
         if outcome.status != MessageStatus.COMPLETE:
             code = _error_code(outcome)
             message = translate(self.language, code)
             error = {"message": message, "type": "api_error", "param": None, "code": code}
             yield sse_event({"error": error})
             return
-        yield self._chunk({}, self.stats.finish_reason or "stop")
+        yield self._chunk({}, self.turn.stats.finish_reason or "stop")
         if include_usage:
             final = chunk(self.id, self.created, self.model, {})
             final["choices"] = []
-            usage = estimate_usage(self.stats, self.messages, "".join(parts))
-            final["usage"] = usage.model_dump()
+            final["usage"] = estimate_usage(self.turn, outcome.content).model_dump()
             yield sse_event(final)
         yield DONE

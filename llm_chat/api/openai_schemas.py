@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from llm_chat.services.chat import MAX_MESSAGE_CHARS
+from llm_chat.services.turn_plan import MAX_MESSAGE_CHARS
 
 CHUNK_OBJECT = "chat.completion.chunk"
 
@@ -70,6 +70,11 @@ class Usage(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     total_tokens: int
+    dropped_messages: int = Field(
+        default=0,
+        description="How many of the earlier messages were left out to fit the model's "
+        "context window (the oldest first; system messages are always kept)",
+    )
 
 
 class AssistantMessage(BaseModel):
@@ -77,6 +82,9 @@ class AssistantMessage(BaseModel):
 
     role: Literal["assistant"] = "assistant"
     content: str
+    reasoning_content: str | None = Field(
+        default=None, description="A reasoning model's thinking before its answer"
+    )
 
 
 class Choice(BaseModel):

@@ -7,8 +7,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.models.conversation import TITLE_MAX_LENGTH
-from llm_chat.services.chat import MAX_MESSAGE_CHARS
+from llm_chat.services.conversations import MessageView
+from llm_chat.services.turn_plan import MAX_MESSAGE_CHARS
 from llm_chat.services.users import MAX_PASSWORD_LENGTH
 
 # Ids are 32-bit on every backend; larger numbers can name nothing.
@@ -113,12 +115,38 @@ class MessageOut(BaseModel):
     """A stored message; ``status`` says how a reply ended."""
 
     id: int
-    role: Literal["user", "assistant"]
+    role: MessageRole
     content: str
-    status: Literal["complete", "streaming", "stopped", "error", "interrupted"]
+    status: MessageStatus
     error: str | None = Field(description="A code such as `provider.timeout`, when it failed")
+    reasoning_content: str = Field(
+        description="A reasoning model's thinking before its answer (empty for other models)"
+    )
     model_id: int | None
+    model: str = Field(description="The model that wrote the reply, as it was named then")
+    provider: str = Field(description="The provider that served it, as it was named then")
+    context_dropped: int = Field(
+        description="How many earlier messages were left out of the reply's context to fit "
+        "the model's context window"
+    )
     created_at: datetime
+
+    @classmethod
+    def of(cls, view: MessageView) -> MessageOut:
+        """A stored message as the API returns it."""
+        return cls(
+            id=view.id,
+            role=view.role,
+            content=view.content,
+            status=view.status,
+            error=view.error,
+            reasoning_content=view.reasoning,
+            model_id=view.model_id,
+            model=view.model_name,
+            provider=view.provider_name,
+            context_dropped=view.context_dropped,
+            created_at=as_utc(view.created_at),
+        )
 
 
 class ConversationDetail(ConversationOut):
@@ -145,6 +173,7 @@ class ChatIn(BaseModel):
     model: str = Field(
         default="",
         max_length=300,
-        description="A model's id, name or provider model id; empty: the default model",
+        description="A model's id, name or provider model id; empty: the conversation's "
+        "model (the default model for a new conversation)",
     )
     message: str = Field(min_length=1, max_length=MAX_MESSAGE_CHARS)

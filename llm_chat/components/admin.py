@@ -117,6 +117,10 @@ def model_form() -> rx.Component:
             rx.hstack(
                 _labelled("admin.temperature", rx.input(name="temperature", width="100%")),
                 _labelled("admin.max_tokens", rx.input(name="max_tokens", width="100%")),
+                _labelled(
+                    "admin.context_window",
+                    rx.input(name="context_window", width="100%", id="model-context-window"),
+                ),
                 width="100%",
             ),
             _labelled("admin.system_prompt", rx.text_area(name="system_prompt", width="100%")),

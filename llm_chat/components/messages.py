@@ -66,8 +66,56 @@ def _user_bubble(content: rx.Var[str] | str) -> rx.Component:
     )
 
 
+def _thinking(
+    content: rx.Component, *, is_open: bool = False, display: str | rx.Var[str] = "block"
+) -> rx.Component:
+    """A reasoning model's thinking, folded above its answer (a native ``<details>``)."""
+    return rx.el.details(
+        rx.el.summary(
+            rx.hstack(
+                rx.icon("brain", size=14),
+                rx.text(t("chat.thinking"), size="2"),
+                spacing="1",
+                align="center",
+            ),
+            class_name="thinking-summary",
+        ),
+        rx.box(content, class_name="thinking-body"),
+        open=is_open,
+        class_name="thinking",
+        width="100%",
+        display=display,
+    )
+
+
+def _context_note(item: rx.Var[MessageItem]) -> rx.Component:
+    return rx.cond(
+        item.context_dropped > 0,
+        rx.hstack(
+            rx.icon("scissors", size=12),
+            rx.text(t("chat.context_dropped"), size="1"),
+            color=rx.color("gray", 10),
+            spacing="1",
+            align="center",
+            class_name="context-note",
+        ),
+    )
+
+
+def _written_by(item: rx.Var[MessageItem]) -> rx.Var[str]:
+    """The hover text of a reply: the model and provider that wrote it."""
+    # A var formatted into an f-string keeps what it reads (Reflex's way to join text vars).
+    return rx.cond(item.model != "", f"{t('chat.reply_by')} {item.model} · {item.provider}", "").to(
+        str
+    )
+
+
 def _assistant_bubble(item: rx.Var[MessageItem]) -> rx.Component:
     return rx.vstack(
+        rx.cond(
+            item.reasoning != "",
+            _thinking(rx.text(item.reasoning, white_space="pre-line", size="2")),
+        ),
         rx.cond(
             item.content != "",
             rx.box(
@@ -80,9 +128,12 @@ def _assistant_bubble(item: rx.Var[MessageItem]) -> rx.Component:
         ),
         _status_note(item),
         _error_note(item),
+        _context_note(item),
         spacing="2",
         width="100%",
         align="start",
+        title=_written_by(item),
+        class_name="assistant-turn",
     )
 
 
@@ -104,6 +155,18 @@ def streaming_turn() -> rx.Component:
 
 def _streaming_reply() -> rx.Component:
     return rx.box(
+        # Open while the model thinks; the finished reply shows it folded. Mounted (hidden)
+        # from the start of every reply: the text starts from the reply's first batch.
+        _thinking(
+            streaming_text(
+                seq=StreamState.thought_seq,
+                base=StreamState.thought_base,
+                chunk=StreamState.thought_chunk,
+                id="streaming-thought",
+            ),
+            is_open=True,
+            display=rx.cond(StreamState.thought_seq > 0, "block", "none"),
+        ),
         rx.cond(StreamState.seq == 0, rx.spinner(size="2")),
         streaming_text(
             seq=StreamState.seq,

@@ -65,6 +65,11 @@ EN: dict[str, str] = {
     "chat.admin": "Admin",
     "chat.settings": "Settings and API keys",
     "chat.last_message_not_user": "The last message must be the user's.",
+    "chat.send_failed": "The message could not be sent. Please try again.",
+    "chat.nothing_streaming": "No reply of yours is being written in this conversation.",
+    "chat.context_dropped": "Earlier messages were left out to fit the model's context window.",
+    "chat.thinking": "Thinking",
+    "chat.reply_by": "Written by",
     # Errors
     "error.generic": "Something went wrong. Please try again.",
     "error.invalid_input": "Some input is not valid.",
@@ -105,6 +110,7 @@ EN: dict[str, str] = {
     "admin.system_prompt": "System prompt (optional)",
     "admin.temperature": "Temperature (optional, 0–2)",
     "admin.max_tokens": "Max tokens (optional)",
+    "admin.context_window": "Context window in tokens (optional; empty: the model's usual)",
     "admin.enabled": "Enabled",
     "admin.default": "Default",
     "admin.make_default": "Make default",
@@ -119,6 +125,7 @@ EN: dict[str, str] = {
     "admin.invalid_model_id": "Enter the provider's model ID (at most 200 characters).",
     "admin.invalid_temperature": "The temperature must be a number from 0 to 2.",
     "admin.invalid_max_tokens": "Max tokens must be a whole number from 1 to 1,000,000.",
+    "admin.invalid_context_window": "The context window must be a whole number from 512 to 10,000,000.",
     "admin.pick_provider": "Pick a provider first.",
     "admin.only_admins": "Only administrators can open this page.",
     # Settings: personal API keys

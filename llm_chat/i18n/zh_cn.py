@@ -65,6 +65,11 @@ ZH_CN: dict[str, str] = {
     "chat.admin": "管理",
     "chat.settings": "设置与 API 密钥",
     "chat.last_message_not_user": "最后一条消息必须来自用户。",
+    "chat.send_failed": "消息未能发送，请重试。",
+    "chat.nothing_streaming": "这个对话中没有你正在生成的回复。",
+    "chat.context_dropped": "为适应模型的上下文长度，较早的消息未被发送。",
+    "chat.thinking": "思考过程",
+    "chat.reply_by": "回复来自",
     # Errors
     "error.generic": "出了点问题，请重试。",
     "error.invalid_input": "部分输入无效。",
@@ -105,6 +110,7 @@ ZH_CN: dict[str, str] = {
     "admin.system_prompt": "系统提示词（可选）",
     "admin.temperature": "温度（可选，0–2）",
     "admin.max_tokens": "最大 token 数（可选）",
+    "admin.context_window": "上下文窗口 token 数（可选；留空则用该模型的常用值）",
     "admin.enabled": "启用",
     "admin.default": "默认",
     "admin.make_default": "设为默认",
@@ -119,6 +125,7 @@ ZH_CN: dict[str, str] = {
     "admin.invalid_model_id": "请输入服务商的模型 ID（最多 200 个字符）。",
     "admin.invalid_temperature": "温度必须是 0 到 2 之间的数字。",
     "admin.invalid_max_tokens": "最大 token 数必须是 1 到 1,000,000 之间的整数。",
+    "admin.invalid_context_window": "上下文窗口必须是 512 到 10,000,000 之间的整数。",
     "admin.pick_provider": "请先选择服务商。",
     "admin.only_admins": "只有管理员可以打开此页面。",
     # Settings: personal API keys

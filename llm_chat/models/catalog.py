@@ -49,6 +49,8 @@ class ChatModel(SQLModel, table=True):
     system_prompt: str = Field(default="", sa_column=sa.Column(LongText, nullable=False))
     temperature: float | None = Field(default=None)
     max_tokens: int | None = Field(default=None)
+    # Tokens the model accepts (prompt and reply); None: the usual size for its kind.
+    context_window: int | None = Field(default=None)
     enabled: bool = Field(default=True)
     is_default: bool = Field(default=False)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

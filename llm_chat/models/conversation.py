@@ -57,6 +57,19 @@ class Message(SQLModel, table=True):
     status: str = Field(default=MessageStatus.COMPLETE.value, max_length=16)
     # A short error code (see llm_chat.providers.errors), never a stack trace.
     error: str | None = Field(default=None, max_length=64)
+    # A reasoning model's thinking before its answer: shown apart, never sent back.
+    reasoning: str = Field(
+        default="",
+        # MySQL takes no literal default on a TEXT column; an expression works everywhere.
+        sa_column=sa.Column(LongText, nullable=False, server_default=sa.text("('')")),
+    )
     model_id: int | None = Field(default=None, foreign_key="chat_model.id", ondelete="SET NULL")
+    # The model and provider that wrote a reply, as they were named then (the model may be
+    # renamed or deleted later).
+    model_name: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    provider_name: str = Field(default="", max_length=100, sa_column_kwargs={"server_default": ""})
+    # How many earlier messages were left out of the reply's context to fit the model's
+    # context window (0: the whole conversation was sent).
+    context_dropped: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -5,7 +5,6 @@ from llm_chat.providers.client import (
     ModelTarget,
     Piece,
     StreamStats,
-    stream_chat,
     stream_pieces,
 )
 from llm_chat.providers.errors import ProviderError, classify_provider_error
@@ -17,6 +16,5 @@ __all__ = [
     "ProviderError",
     "StreamStats",
     "classify_provider_error",
-    "stream_chat",
     "stream_pieces",
 ]

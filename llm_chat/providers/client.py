@@ -46,6 +46,9 @@ class ModelTarget:
     system_prompt: str = ""
     temperature: float | None = None
     max_tokens: int | None = None
+    # The provider's name (recorded with each reply) and the tokens the model accepts.
+    provider_name: str = ""
+    context_window: int = 8192
 
     def __repr__(self) -> str:
         return f"ModelTarget(model_id={self.model_id}, model_name={self.model_name!r})"
@@ -146,22 +149,16 @@ async def provider_connections() -> AsyncIterator[None]:
         await close_connections()
 
 
-def build_messages(target: ModelTarget, history: list[ChatMessage]) -> list[ChatMessage]:
-    """The messages sent to the provider: the model's system prompt, then the history."""
-    if target.system_prompt.strip():
-        return [{"role": "system", "content": target.system_prompt}, *history]
-    return list(history)
-
-
 async def stream_pieces(
     target: ModelTarget,
-    history: list[ChatMessage],
+    messages: list[ChatMessage],
     *,
     provider_timeout: float = 60.0,
     stats: StreamStats | None = None,
     answered: asyncio.Event | None = None,
 ) -> AsyncGenerator[Piece, None]:
-    """Yield the reply as the provider streams it, a :class:`Piece` per read of the body.
+    """Send ``messages`` (all of them: the system prompt is the caller's) to ``target`` and
+    yield the reply as the provider streams it, a :class:`Piece` per read of the body.
 
     A reasoning model's thinking (``delta.reasoning_content``, or ``delta.reasoning``) comes
     in ``Piece.reasoning``, its answer (``delta.content``) in ``Piece.text``; a read holding
@@ -187,7 +184,7 @@ async def stream_pieces(
     client = _pool.get(target.base_url, target.api_key, provider_timeout)
     body: dict[str, Any] = {
         "model": target.model_name,
-        "messages": build_messages(target, history),
+        "messages": messages,
         "stream": True,
     }
     if target.temperature is not None:
@@ -245,27 +242,6 @@ async def stream_pieces(
         raise openai.APIConnectionError(request=http.request) from exc
     finally:
         await http.aclose()
-
-
-async def stream_chat(
-    target: ModelTarget,
-    history: list[ChatMessage],
-    *,
-    provider_timeout: float = 60.0,
-    stats: StreamStats | None = None,
-    answered: asyncio.Event | None = None,
-) -> AsyncGenerator[str, None]:
-    """Yield the reply's answer text only, a piece per read of the body that holds some.
-
-    :func:`stream_pieces` without the reasoning; same arguments, errors and closing.
-    """
-    pieces = stream_pieces(
-        target, history, provider_timeout=provider_timeout, stats=stats, answered=answered
-    )
-    async with contextlib.aclosing(pieces):
-        async for piece in pieces:
-            if piece.text:
-                yield piece.text
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from llm_chat.db import short_transaction, transaction
 from llm_chat.errors import AuthError, NotFoundError, ValidationError
 from llm_chat.models import ApiKey
 from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
@@ -65,7 +66,8 @@ def _info(key: ApiKey) -> ApiKeyInfo:
     )
 
 
-def create_api_key(*, session: Session, user_id: int, name: str) -> CreatedApiKey:
+@transaction
+def create_api_key(session: Session, *, user_id: int, name: str) -> CreatedApiKey:
     """Make a key for ``user_id``; the plaintext is in the result and nowhere else.
 
     Raises:
@@ -95,7 +97,8 @@ def create_api_key(*, session: Session, user_id: int, name: str) -> CreatedApiKe
     return CreatedApiKey(info=_info(key), secret=secret)
 
 
-def list_api_keys(*, session: Session, user_id: int) -> list[ApiKeyInfo]:
+@transaction
+def list_api_keys(session: Session, *, user_id: int) -> list[ApiKeyInfo]:
     """The user's keys that still work, newest first."""
     rows = session.exec(
         select(ApiKey)
@@ -105,7 +108,8 @@ def list_api_keys(*, session: Session, user_id: int) -> list[ApiKeyInfo]:
     return [_info(key) for key in rows]
 
 
-def revoke_api_key(*, session: Session, user_id: int, key_id: int) -> None:
+@transaction
+def revoke_api_key(session: Session, *, user_id: int, key_id: int) -> None:
     """Make the key stop working at once (the row stays, marked revoked).
 
     Raises:
@@ -118,7 +122,8 @@ def revoke_api_key(*, session: Session, user_id: int, key_id: int) -> None:
     session.add(key)
 
 
-def authenticate_api_key(*, session: Session, secret: str) -> UserInfo:
+@short_transaction
+def authenticate_api_key(session: Session, *, secret: str) -> UserInfo:
     """The active user a key belongs to; notes when the key was last used.
 
     Raises:
@@ -128,7 +133,7 @@ def authenticate_api_key(*, session: Session, secret: str) -> UserInfo:
     key = session.exec(select(ApiKey).where(ApiKey.key_hash == hash_key(secret))).first()
     if key is None or key.revoked_at is not None:
         raise AuthError("auth.invalid_api_key")
-    user = get_active_user(session=session, user_id=key.user_id)
+    user = get_active_user.within(session, user_id=key.user_id)
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
         key.last_used_at = now

@@ -14,14 +14,20 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from llm_chat.config import get_settings
+from llm_chat.db import transaction
 from llm_chat.errors import NotFoundError, ValidationError
 from llm_chat.models import ChatModel, Provider, ProviderKind
 from llm_chat.providers import ModelTarget, ProviderError
 from llm_chat.providers.errors import UNAVAILABLE
-from llm_chat.providers.presets import PRESETS
+from llm_chat.providers.presets import PRESETS, default_context_window
 from llm_chat.security import SecretBox
+from llm_chat.services.access import SYSTEM, require_admin
+from llm_chat.services.users import UserInfo
 
 logger = logging.getLogger(__name__)
+
+# The smallest context window an admin may set: a system prompt and a short exchange.
+MIN_CONTEXT_WINDOW = 512
 
 
 @lru_cache(maxsize=1)
@@ -67,11 +73,14 @@ class ModelInfo:
     system_prompt: str
     temperature: float | None
     max_tokens: int | None
+    # The window set by an admin (None: the usual one for the model, see presets).
+    context_window: int | None
     enabled: bool
     is_default: bool
 
 
-def list_enabled_models(*, session: Session) -> list[ModelOption]:
+@transaction
+def list_enabled_models(session: Session) -> list[ModelOption]:
     """Models users may pick now: enabled, from an enabled provider; default first."""
     rows = session.exec(
         select(ChatModel, Provider)
@@ -92,7 +101,7 @@ def list_enabled_models(*, session: Session) -> list[ModelOption]:
     ]
 
 
-def find_enabled_model(*, session: Session, ref: str) -> ModelOption:
+def find_enabled_model(session: Session, *, ref: str) -> ModelOption:
     """The enabled model ``ref`` names: by display name, else provider model id, else our id.
 
     An empty ``ref`` means the default model. Among equal names the default comes first.
@@ -100,7 +109,7 @@ def find_enabled_model(*, session: Session, ref: str) -> ModelOption:
     Raises:
         ProviderError: ``provider.model_unavailable`` if no enabled model matches.
     """
-    options = list_enabled_models(session=session)
+    options = list_enabled_models.within(session)
     ref = ref.strip()
     if not ref:
         if options:
@@ -126,7 +135,10 @@ _TARGET = sa.select(
     _MODELS.c.system_prompt,
     _MODELS.c.temperature,
     _MODELS.c.max_tokens,
+    _MODELS.c.context_window,
     _PROVIDERS.c.id,
+    _PROVIDERS.c.name,
+    _PROVIDERS.c.kind,
     _PROVIDERS.c.base_url,
     _PROVIDERS.c.api_key_encrypted,
 ).where(
@@ -137,7 +149,7 @@ _TARGET = sa.select(
 )
 
 
-def resolve_target(*, session: Session, model_id: int, box: SecretBox | None = None) -> ModelTarget:
+def resolve_target(session: Session, *, model_id: int, box: SecretBox | None = None) -> ModelTarget:
     """How to call model ``model_id`` now (re-read on every message: admins may edit it).
 
     Raises:
@@ -160,6 +172,8 @@ def resolve_target(*, session: Session, model_id: int, box: SecretBox | None = N
         system_prompt=row.system_prompt,
         temperature=row.temperature,
         max_tokens=row.max_tokens,
+        provider_name=row.name,
+        context_window=row.context_window or default_context_window(row.kind, row.model_name),
     )
 
 
@@ -178,9 +192,11 @@ def _clean_name(name: str, max_length: int, code: str) -> str:
     return name
 
 
+@transaction
 def create_provider(
-    *,
     session: Session,
+    *,
+    actor: UserInfo,
     name: str,
     kind: str,
     base_url: str,
@@ -190,8 +206,10 @@ def create_provider(
     """Add a provider; the API key is encrypted before it is stored.
 
     Raises:
+        ForbiddenError: ``actor`` is not an admin.
         ValidationError: bad name, kind or URL, or the name is taken.
     """
+    require_admin(session, actor)
     name = _clean_name(name, 100, "admin.invalid_provider_name")
     if kind not in {k.value for k in ProviderKind}:
         raise ValidationError("admin.invalid_provider_kind")
@@ -208,16 +226,24 @@ def create_provider(
     return _provider_info(provider)
 
 
+@transaction
 def update_provider(
-    *,
     session: Session,
+    *,
+    actor: UserInfo,
     provider_id: int,
     base_url: str | None = None,
     api_key: str | None = None,
     enabled: bool | None = None,
     box: SecretBox | None = None,
 ) -> ProviderInfo:
-    """Change a provider; ``None`` leaves a field as it is (an empty key clears it)."""
+    """Change a provider; ``None`` leaves a field as it is (an empty key clears it).
+
+    Raises:
+        ForbiddenError: ``actor`` is not an admin.
+        NotFoundError: no such provider.
+    """
+    require_admin(session, actor)
     provider = session.get(Provider, provider_id)
     if provider is None:
         raise NotFoundError()
@@ -242,28 +268,39 @@ def _provider_info(p: Provider) -> ProviderInfo:
     )
 
 
-def list_providers(*, session: Session) -> list[ProviderInfo]:
-    """Every provider, for the admin page."""
+@transaction
+def list_providers(session: Session, *, actor: UserInfo) -> list[ProviderInfo]:
+    """Every provider, for the admin page.
+
+    Raises:
+        ForbiddenError: ``actor`` is not an admin.
+    """
+    require_admin(session, actor)
     return [_provider_info(p) for p in session.exec(select(Provider).order_by(Provider.name))]
 
 
+@transaction
 def create_model(
-    *,
     session: Session,
+    *,
+    actor: UserInfo,
     provider_id: int,
     display_name: str,
     model_name: str,
     system_prompt: str = "",
     temperature: float | None = None,
     max_tokens: int | None = None,
+    context_window: int | None = None,
     is_default: bool = False,
 ) -> ModelInfo:
     """Add a model to a provider.
 
     Raises:
+        ForbiddenError: ``actor`` is not an admin.
         ValidationError: bad names or parameters.
         NotFoundError: no such provider.
     """
+    require_admin(session, actor)
     provider = session.get(Provider, provider_id)
     if provider is None:
         raise NotFoundError()
@@ -275,6 +312,8 @@ def create_model(
         raise ValidationError("admin.invalid_temperature")
     if max_tokens is not None and not 1 <= max_tokens <= 1_000_000:
         raise ValidationError("admin.invalid_max_tokens")
+    if context_window is not None and not MIN_CONTEXT_WINDOW <= context_window <= 10_000_000:
+        raise ValidationError("admin.invalid_context_window")
     model = ChatModel(
         provider_id=provider_id,
         display_name=display_name,
@@ -282,6 +321,7 @@ def create_model(
         system_prompt=system_prompt.strip(),
         temperature=temperature,
         max_tokens=max_tokens,
+        context_window=context_window,
     )
     session.add(model)
     session.flush()
@@ -289,12 +329,19 @@ def create_model(
         is_default
         or not session.exec(select(ChatModel.id).where(col(ChatModel.is_default).is_(True))).first()
     ):
-        set_default_model(session=session, model_id=model.id or 0)
+        _make_default(session, model.id or 0)
     return _model_info(model, provider)
 
 
-def set_model_enabled(*, session: Session, model_id: int, enabled: bool) -> None:
-    """Enable or disable a model; users see it on their next interaction."""
+@transaction
+def set_model_enabled(session: Session, *, actor: UserInfo, model_id: int, enabled: bool) -> None:
+    """Enable or disable a model; users see it on their next interaction.
+
+    Raises:
+        ForbiddenError: ``actor`` is not an admin.
+        NotFoundError: no such model.
+    """
+    require_admin(session, actor)
     model = session.get(ChatModel, model_id)
     if model is None:
         raise NotFoundError()
@@ -302,8 +349,19 @@ def set_model_enabled(*, session: Session, model_id: int, enabled: bool) -> None
     session.add(model)
 
 
-def set_default_model(*, session: Session, model_id: int) -> None:
-    """Make ``model_id`` the model new conversations start with."""
+@transaction
+def set_default_model(session: Session, *, actor: UserInfo, model_id: int) -> None:
+    """Make ``model_id`` the model new conversations start with.
+
+    Raises:
+        ForbiddenError: ``actor`` is not an admin.
+        NotFoundError: no such model.
+    """
+    require_admin(session, actor)
+    _make_default(session, model_id)
+
+
+def _make_default(session: Session, model_id: int) -> None:
     for model in session.exec(select(ChatModel).where(col(ChatModel.is_default).is_(True))):
         model.is_default = False
         session.add(model)
@@ -324,13 +382,20 @@ def _model_info(m: ChatModel, p: Provider) -> ModelInfo:
         system_prompt=m.system_prompt,
         temperature=m.temperature,
         max_tokens=m.max_tokens,
+        context_window=m.context_window,
         enabled=m.enabled,
         is_default=m.is_default,
     )
 
 
-def list_models(*, session: Session) -> list[ModelInfo]:
-    """Every model with its provider, for the admin page."""
+@transaction
+def list_models(session: Session, *, actor: UserInfo) -> list[ModelInfo]:
+    """Every model with its provider, for the admin page.
+
+    Raises:
+        ForbiddenError: ``actor`` is not an admin.
+    """
+    require_admin(session, actor)
     rows = session.exec(
         select(ChatModel, Provider)
         .join(Provider, col(Provider.id) == ChatModel.provider_id)
@@ -340,7 +405,7 @@ def list_models(*, session: Session) -> list[ModelInfo]:
 
 
 def seed_from_environment(
-    *, session: Session, environ: Mapping[str, str] | None = None, box: SecretBox | None = None
+    session: Session, *, environ: Mapping[str, str] | None = None, box: SecretBox | None = None
 ) -> list[str]:
     """Create the provider and usual models for each API key found in the environment.
 
@@ -358,8 +423,9 @@ def seed_from_environment(
         if session.exec(select(Provider.id).where(Provider.kind == preset.kind.value)).first():
             continue
         base_url = environ.get(f"{preset.kind.value.upper()}_BASE_URL") or preset.base_url
-        info = create_provider(
-            session=session,
+        info = create_provider.within(
+            session,
+            actor=SYSTEM,
             name=preset.label,
             kind=preset.kind.value,
             base_url=base_url,
@@ -367,8 +433,12 @@ def seed_from_environment(
             box=box,
         )
         for model_name in preset.models:
-            create_model(
-                session=session, provider_id=info.id, display_name=model_name, model_name=model_name
+            create_model.within(
+                session,
+                actor=SYSTEM,
+                provider_id=info.id,
+                display_name=model_name,
+                model_name=model_name,
             )
         created.append(info.name)
         logger.info("Created provider %s from %s", info.name, preset.api_key_env)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from llm_chat.db import transaction
 from llm_chat.i18n import translate
-from llm_chat.models import ChatModel, MessageRole, MessageStatus
+from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
 from llm_chat.services.conversations import MessageView, get_summary, list_messages
 
@@ -43,27 +44,15 @@ def _iso(moment: datetime) -> str:
     return moment.replace(microsecond=0).isoformat() + "Z"
 
 
-def _model_names(session: Session, messages: list[MessageView]) -> dict[int, str]:
-    ids = {m.model_id for m in messages if m.model_id is not None}
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(ChatModel.id, ChatModel.display_name).where(col(ChatModel.id).in_(ids))
-    ).all()
-    return {model_id: name for model_id, name in rows if model_id is not None}
-
-
-def _markdown(
-    title: str, messages: list[MessageView], models: dict[int, str], language: str
-) -> str:
+def _markdown(title: str, messages: list[MessageView], language: str) -> str:
     lines = [f"# {title}", "", f"_{_iso(utcnow())}_", ""]
     for message in messages:
         if message.role == MessageRole.USER:
             who = translate(language, "chat.you")
         else:
             who = translate(language, "chat.assistant")
-            if message.model_id in models:
-                who += f" ({models[message.model_id]})"
+            if message.model_name:
+                who += f" ({message.model_name})"
         lines += [f"## {who} · {_iso(message.created_at)}", ""]
         if message.content:
             lines += [message.content.rstrip("\n"), ""]
@@ -80,7 +69,6 @@ def _json(
     conversation_id: int,
     title: str,
     messages: list[MessageView],
-    models: dict[int, str],
 ) -> str:
     document = {
         "id": conversation_id,
@@ -93,7 +81,9 @@ def _json(
                 "content": m.content,
                 "status": m.status,
                 "error": m.error,
-                "model": models.get(m.model_id) if m.model_id is not None else None,
+                "model": m.model_name or None,
+                "provider": m.provider_name or None,
+                "reasoning_content": m.reasoning or None,
                 "created_at": _iso(m.created_at),
             }
             for m in messages
@@ -102,9 +92,10 @@ def _json(
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 
 
+@transaction
 def export_conversation(
-    *,
     session: Session,
+    *,
     user_id: int,
     conversation_id: int,
     export_format: ExportFormat,
@@ -115,17 +106,16 @@ def export_conversation(
     Raises:
         NotFoundError: not the user's conversation.
     """
-    summary = get_summary(session=session, user_id=user_id, conversation_id=conversation_id)
-    messages = list_messages(session=session, user_id=user_id, conversation_id=conversation_id)
-    models = _model_names(session, messages)
+    summary = get_summary.within(session, user_id=user_id, conversation_id=conversation_id)
+    messages = list_messages.within(session, user_id=user_id, conversation_id=conversation_id)
     if export_format == ExportFormat.JSON:
         return ExportFile(
             filename=f"conversation-{conversation_id}.json",
             media_type="application/json",
-            content=_json(conversation_id, summary.title, messages, models),
+            content=_json(conversation_id, summary.title, messages),
         )
     return ExportFile(
         filename=f"conversation-{conversation_id}.md",
         media_type="text/markdown; charset=utf-8",
-        content=_markdown(summary.title, messages, models, language),
+        content=_markdown(summary.title, messages, language),
     )

@@ -40,11 +40,11 @@ def prepare_database() -> None:
         return
     try:
         with session_scope() as session:
-            seed_from_environment(session=session, environ=environment())
+            seed_from_environment(session, environ=environment())
     except IntegrityError:  # another worker seeded at the same moment
         logger.info("Providers were seeded by another worker")
     with session_scope() as session:
-        marked = mark_stale_replies_interrupted(session=session)
+        marked = mark_stale_replies_interrupted(session)
     if marked:
         logger.warning(
             "Marked %d replies left streaming by a stopped server as interrupted", marked

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, select
 
+from llm_chat.db import short_transaction, transaction
 from llm_chat.errors import AuthError, NotFoundError, ValidationError
 from llm_chat.models import Role, User
 from llm_chat.security import dummy_password_hash, hash_password, verify_password
@@ -83,8 +84,9 @@ def validate_registration(email: str, password: str, display_name: str) -> tuple
     return email, name
 
 
+@transaction
 def register_user(
-    *, session: Session, email: str, password: str, display_name: str = "", role: Role = Role.USER
+    session: Session, *, email: str, password: str, display_name: str = "", role: Role = Role.USER
 ) -> UserInfo:
     """Create an account. Hashes with bcrypt: call it off the event loop.
 
@@ -104,7 +106,8 @@ def register_user(
     return to_info(user)
 
 
-def authenticate(*, session: Session, email: str, password: str) -> UserInfo:
+@transaction
+def authenticate(session: Session, *, email: str, password: str) -> UserInfo:
     """The user with these credentials. Slow (bcrypt): call it off the event loop.
 
     Raises:
@@ -130,7 +133,8 @@ _ACTIVE_USER = sa.select(
 ).where(_USERS.c.id == sa.bindparam("user"))
 
 
-def get_active_user(*, session: Session, user_id: int) -> UserInfo:
+@short_transaction
+def get_active_user(session: Session, *, user_id: int) -> UserInfo:
     """The active user with this id.
 
     Raises:
@@ -146,7 +150,8 @@ def get_active_user(*, session: Session, user_id: int) -> UserInfo:
     return UserInfo(id=user_id, email=email, display_name=display_name, role=role)
 
 
-def set_role(*, session: Session, email: str, role: Role) -> UserInfo:
+@transaction
+def set_role(session: Session, *, email: str, role: Role) -> UserInfo:
     """Give the user with ``email`` a role.
 
     Raises:
@@ -160,6 +165,7 @@ def set_role(*, session: Session, email: str, role: Role) -> UserInfo:
     return to_info(user)
 
 
-def count_admins(*, session: Session) -> int:
+@transaction
+def count_admins(session: Session) -> int:
     """How many admins there are."""
     return session.exec(select(func.count()).select_from(User).where(User.role == Role.ADMIN)).one()

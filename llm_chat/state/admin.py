@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import reflex as rx
 
-from llm_chat.db import run_in_session
-from llm_chat.errors import AppError, ValidationError
+from llm_chat.errors import AppError, ForbiddenError, ValidationError
 from llm_chat.providers.presets import PRESETS
 from llm_chat.services import catalog
 from llm_chat.services.catalog import ModelInfo, ProviderInfo
+from llm_chat.services.users import UserInfo
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+
+# A change an admin makes, given the admin (the services check the role again).
+Change = Callable[[UserInfo], Awaitable[object]]
 
 
 def _optional_float(raw: str) -> float | None:
@@ -22,17 +27,17 @@ def _optional_float(raw: str) -> float | None:
         raise ValidationError("admin.invalid_temperature") from exc
 
 
-def _optional_int(raw: str) -> int | None:
+def _optional_int(raw: str, code: str) -> int | None:
     raw = raw.strip().replace(",", "")
     if not raw:
         return None
     if not raw.isdigit():
-        raise ValidationError("admin.invalid_max_tokens")
+        raise ValidationError(code)
     return int(raw)
 
 
 class AdminState(AuthState):
-    """Lists and forms of the admin page; every handler re-checks the admin role."""
+    """Lists and forms of the admin page; the services check the admin role on every call."""
 
     # Every provider and every model.
     providers: list[ProviderInfo] = []  # noqa: RUF012
@@ -49,13 +54,9 @@ class AdminState(AuthState):
         preset = PRESETS.get(self.new_provider_kind)
         return preset.base_url if preset else ""
 
-    async def _require_admin(self) -> bool:
-        user = await self.verified_user()
-        return user is not None and user.is_admin
-
-    async def _reload(self) -> None:
-        self.providers = await run_in_session(catalog.list_providers)
-        self.models = await run_in_session(catalog.list_models)
+    async def _reload(self, actor: UserInfo) -> None:
+        self.providers = await catalog.list_providers(actor=actor)
+        self.models = await catalog.list_models(actor=actor)
 
     @rx.event
     async def load_page(self):
@@ -66,7 +67,7 @@ class AdminState(AuthState):
         if not user.is_admin:
             return rx.redirect(HOME_ROUTE)
         self.error_key = self.notice_key = ""
-        await self._reload()
+        await self._reload(user)
         return None
 
     @rx.event
@@ -75,29 +76,31 @@ class AdminState(AuthState):
         if kind in PRESETS:
             self.new_provider_kind = kind
 
-    async def _apply(self, action, /, **kwargs) -> None:
-        if not await self._require_admin():
-            self.error_key = "admin.only_admins"
-            return
+    async def _apply(self, change: Change) -> None:
+        """Make ``change`` as the signed-in user, then show the lists as they are now."""
+        actor = await self.verified_user()
         try:
-            await run_in_session(action, **kwargs)
+            if actor is None:
+                raise ForbiddenError("admin.only_admins")
+            await change(actor)
+            await self._reload(actor)
         except AppError as exc:
             self.error_key = exc.code
             self.notice_key = ""
             return
         self.error_key = ""
         self.notice_key = "admin.saved"
-        await self._reload()
 
     @rx.event
     async def add_provider(self, form: dict[str, str]) -> None:
         """Create a provider from the form."""
+        name, kind = str(form.get("name", "")), self.new_provider_kind
+        base_url = str(form.get("base_url", "")) or self.suggested_base_url
+        api_key = str(form.get("api_key", ""))
         await self._apply(
-            catalog.create_provider,
-            name=str(form.get("name", "")),
-            kind=self.new_provider_kind,
-            base_url=str(form.get("base_url", "")) or self.suggested_base_url,
-            api_key=str(form.get("api_key", "")),
+            lambda actor: catalog.create_provider(
+                actor=actor, name=name, kind=kind, base_url=base_url, api_key=api_key
+            )
         )
 
     @rx.event
@@ -109,31 +112,43 @@ class AdminState(AuthState):
             return
         try:
             temperature = _optional_float(str(form.get("temperature", "")))
-            max_tokens = _optional_int(str(form.get("max_tokens", "")))
+            max_tokens = _optional_int(str(form.get("max_tokens", "")), "admin.invalid_max_tokens")
+            context_window = _optional_int(
+                str(form.get("context_window", "")), "admin.invalid_context_window"
+            )
         except ValidationError as exc:
             self.error_key = exc.code
             return
         await self._apply(
-            catalog.create_model,
-            provider_id=int(provider_id),
-            display_name=str(form.get("display_name", "")),
-            model_name=str(form.get("model_name", "")),
-            system_prompt=str(form.get("system_prompt", "")),
-            temperature=temperature,
-            max_tokens=max_tokens,
+            lambda actor: catalog.create_model(
+                actor=actor,
+                provider_id=int(provider_id),
+                display_name=str(form.get("display_name", "")),
+                model_name=str(form.get("model_name", "")),
+                system_prompt=str(form.get("system_prompt", "")),
+                temperature=temperature,
+                max_tokens=max_tokens,
+                context_window=context_window,
+            )
         )
 
     @rx.event
     async def set_model_enabled(self, model_id: int, enabled: bool) -> None:
         """Enable or disable a model."""
-        await self._apply(catalog.set_model_enabled, model_id=model_id, enabled=enabled)
+        await self._apply(
+            lambda actor: catalog.set_model_enabled(actor=actor, model_id=model_id, enabled=enabled)
+        )
 
     @rx.event
     async def set_provider_enabled(self, provider_id: int, enabled: bool) -> None:
         """Enable or disable a provider and so all its models."""
-        await self._apply(catalog.update_provider, provider_id=provider_id, enabled=enabled)
+        await self._apply(
+            lambda actor: catalog.update_provider(
+                actor=actor, provider_id=provider_id, enabled=enabled
+            )
+        )
 
     @rx.event
     async def make_default(self, model_id: int) -> None:
         """Make a model the default for new conversations."""
-        await self._apply(catalog.set_default_model, model_id=model_id)
+        await self._apply(lambda actor: catalog.set_default_model(actor=actor, model_id=model_id))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable
 
 import reflex as rx
 from reflex.event import EventSpec
 
 from llm_chat.config import get_settings
-from llm_chat.db import run_in_session
 from llm_chat.errors import AppError, AuthError
 from llm_chat.security import InvalidTokenError, create_token, decode_token
 from llm_chat.services import users
@@ -37,7 +36,7 @@ class AuthState(rx.State):
         settings = get_settings()
         try:
             claims = decode_token(self.auth_token, settings.jwt_secret)
-            user = await run_in_session(users.get_active_user, user_id=claims.user_id)
+            user = await users.get_active_user(user_id=claims.user_id)
         except (InvalidTokenError, AuthError):
             self._forget_user()
             return None
@@ -111,10 +110,10 @@ class LoginState(AuthState):
             return rx.redirect(HOME_ROUTE)
         return None
 
-    async def _enter(self, action: Callable[..., UserInfo], **kwargs: str) -> EventSpec | None:
-        """Run a sign-in or registration; on success keep a session and go to the chat."""
+    async def _enter(self, action: Awaitable[UserInfo]) -> EventSpec | None:
+        """Await a sign-in or registration; on success keep a session and go to the chat."""
         try:
-            user = await run_in_session(action, **kwargs)
+            user = await action
         except AppError as exc:
             self.error_key = exc.code
             return None
@@ -130,9 +129,9 @@ class LoginState(AuthState):
         self.busy = True
         yield
         yield await self._enter(
-            users.authenticate,
-            email=str(form.get("email", "")),
-            password=str(form.get("password", "")),
+            users.authenticate(
+                email=str(form.get("email", "")), password=str(form.get("password", ""))
+            )
         )
 
 
@@ -149,8 +148,9 @@ class RegisterState(LoginState):
         self.busy = True
         yield
         yield await self._enter(
-            users.register_user,
-            email=str(form.get("email", "")),
-            password=password,
-            display_name=str(form.get("display_name", "")),
+            users.register_user(
+                email=str(form.get("email", "")),
+                password=password,
+                display_name=str(form.get("display_name", "")),
+            )
         )

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 import logging
 
 import reflex as rx
+from reflex.event import EventSpec
 
-from llm_chat.config import get_settings
-from llm_chat.db import run_in_session
 from llm_chat.errors import AppError, AuthError
 from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.providers import ProviderError
-from llm_chat.services import catalog, chat, conversations
+from llm_chat.services import catalog, conversations, turns
+from llm_chat.services.conversations import MessageView
+from llm_chat.services.turn_plan import validate_message
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
 from llm_chat.state.stream import StreamState
 
@@ -26,41 +26,6 @@ SIDEBAR_LIMIT = 200
 # Messages loaded when a conversation opens, and per "earlier messages" click: the page
 # stays small however long the conversation is.
 MESSAGE_WINDOW = 30
-# Stop signals of the replies streaming in this process, by browser tab (client token).
-# A tab's events always reach the worker that runs its stream, so a local registry suffices.
-_stop_signals: dict[str, asyncio.Event] = {}
-
-
-@dataclasses.dataclass(frozen=True)
-class _TurnRequest:
-    """A turn `send` accepted and started opening, for the `stream_reply` it chains."""
-
-    text: str
-    # Reads and checks the turn, asks the provider, writes the rows (chat.open_turn).
-    opening: asyncio.Task[tuple[chat.Turn, chat.ReplyFeed]]
-
-
-# Turns accepted by `send` whose `stream_reply` has not started yet, by tab (same process,
-# like `_stop_signals`). A request that never started is abandoned for the tab's next one.
-_turn_requests: dict[str, _TurnRequest] = {}
-# Abandoned turns being closed (referenced until they are).
-_closing: set[asyncio.Task[None]] = set()
-
-
-def _abandon(request: _TurnRequest) -> None:
-    """Close a turn that will not be streamed: no provider request left open, no row left
-    ``streaming``."""
-
-    async def close() -> None:
-        try:
-            turn, feed = await request.opening
-        except (Exception, asyncio.CancelledError):  # noqa: BLE001  (it left nothing open)
-            return
-        await chat.abandon_turn(turn, feed)
-
-    task = asyncio.create_task(close())
-    _closing.add(task)
-    task.add_done_callback(_closing.discard)
 
 
 @dataclasses.dataclass
@@ -81,6 +46,28 @@ class MessageItem:
     content: str
     status: str
     error: str
+    # A reasoning model's thinking (shown folded above the answer), or empty.
+    reasoning: str = ""
+    # The model and provider that wrote a reply (shown on hover), or empty.
+    model: str = ""
+    provider: str = ""
+    # How many earlier messages the reply's context left out (0: none).
+    context_dropped: int = 0
+
+    @classmethod
+    def of(cls, view: MessageView) -> MessageItem:
+        """A stored message as the page shows it."""
+        return cls(
+            id=view.id,
+            role=view.role.value,
+            content=view.content,
+            status=view.status.value,
+            error=view.error or "",
+            reasoning=view.reasoning,
+            model=view.model_name,
+            provider=view.provider_name,
+            context_dropped=view.context_dropped,
+        )
 
 
 @dataclasses.dataclass
@@ -89,12 +76,6 @@ class ModelItem:
 
     id: str
     name: str
-
-
-def _release_stop_signal(tab: str, stop: asyncio.Event) -> None:
-    """Forget ``tab``'s stream, if ``stop`` is still its signal."""
-    if _stop_signals.get(tab) is stop:
-        del _stop_signals[tab]
 
 
 def conversation_path(conversation_id: int) -> str:
@@ -148,6 +129,8 @@ class ChatState(AuthState):
     # The rows being streamed (backend only).
     _streaming_question_id: int = 0
     _streaming_reply_id: int = 0
+    # Stop was asked for before the reply's row existed (backend only).
+    _stop_asked: bool = False
 
     @rx.var
     def show_streaming(self) -> bool:
@@ -155,16 +138,14 @@ class ChatState(AuthState):
         return self.is_streaming and self.streaming_conversation_id == self.conversation_id
 
     async def _refresh_models(self) -> None:
-        options = await run_in_session(catalog.list_enabled_models)
+        options = await catalog.list_enabled_models()
         self.models = [ModelItem(id=str(o.id), name=o.name) for o in options]
         ids = {m.id for m in self.models}
         if self.selected_model not in ids:
             self.selected_model = self.models[0].id if self.models else ""
 
     async def _refresh_conversations(self) -> None:
-        rows = await run_in_session(
-            conversations.list_conversations, user_id=self._user_id, limit=SIDEBAR_LIMIT
-        )
+        rows = await conversations.list_conversations(user_id=self._user_id, limit=SIDEBAR_LIMIT)
         self.conversations = [
             ConversationItem(id=c.id, title=c.title, model_id=c.model_id or 0) for c in rows
         ]
@@ -210,8 +191,7 @@ class ChatState(AuthState):
         self, conversation_id: int, before_id: int | None
     ) -> list[MessageItem]:
         """Up to MESSAGE_WINDOW messages (before ``before_id``), setting ``has_older``."""
-        views = await run_in_session(
-            conversations.list_messages,
+        views = await conversations.list_messages(
             user_id=self._user_id,
             conversation_id=conversation_id,
             limit=MESSAGE_WINDOW + 1,
@@ -219,9 +199,7 @@ class ChatState(AuthState):
         )
         self.has_older = len(views) > MESSAGE_WINDOW
         return [
-            MessageItem(
-                id=v.id, role=v.role, content=v.content, status=v.status, error=v.error or ""
-            )
+            MessageItem.of(v)
             for v in views[-MESSAGE_WINDOW:]
             if not (
                 self.is_streaming
@@ -256,15 +234,14 @@ class ChatState(AuthState):
         if model_id in {m.id for m in self.models}:
             self.selected_model = model_id
 
-    @rx.event
-    async def send(self, form: dict[str, str]):
-        """Show the question and start the reply; the text stays if it cannot be sent."""
-        text = str(form.get("message", ""))
+    async def _accept(self, text: str) -> int | EventSpec | None:
+        """Take ``text`` as this tab's next question: the user's id, else why not (an error
+        shown, or a redirect). Marks the tab busy. Call inside ``async with self``."""
         if self.is_streaming:
             self.error_key = "chat.busy"
             return None
         try:
-            chat.validate_message(text)
+            validate_message(text)
         except AppError as exc:
             self.error_key = exc.code
             return None
@@ -283,116 +260,105 @@ class ChatState(AuthState):
                 return None
         if self.error_key:
             self.error_key = ""
-        tab = self.router.session.client_token
-        if (unstarted := _turn_requests.pop(tab, None)) is not None:
-            _abandon(unstarted)
-        # The provider is asked while this update and the chained stream_reply go out.
-        _turn_requests[tab] = _TurnRequest(
-            text=text,
-            opening=asyncio.create_task(
-                chat.open_turn(
-                    user_id=user_id,
-                    conversation_id=self.conversation_id or None,
-                    model_id=int(self.selected_model),
-                    text=text,
-                    provider_timeout=get_settings().provider_timeout_seconds,
-                )
-            ),
-        )
         self.is_streaming = True
+        self._stop_asked = False
         (await self.get_state(StreamState)).restart()
         self.streaming_conversation_id = self.conversation_id
         self.pending_question = text
-        return [rx.set_value(COMPOSER_ID, ""), ChatState.stream_reply]
+        return user_id
+
+    def _end_turn(self) -> None:
+        """The tab is free for its next question."""
+        self.pending_question = ""
+        self.is_streaming = False
+        self._streaming_question_id = self._streaming_reply_id = 0
 
     @rx.event(background=True)
-    async def stream_reply(self):
-        """Save the question, stream the reply in time batches, save the reply."""
-        settings = get_settings()
-        tab = self.router.session.client_token
-        # Only as the continuation of `send`, once: never a second stream in one tab.
-        request = _turn_requests.pop(tab, None)
-        if request is None:
+    async def send(self, form: dict[str, str]):
+        """Ask the question and stream the reply; the text stays if it cannot be sent.
+
+        The turn itself (checks, provider request, rows, batches, saving) is the turn
+        service's; this shows it.
+        """
+        text = str(form.get("message", ""))
+        async with self:
+            accepted = await self._accept(text)
+            model, conversation_id = self.selected_model, self.conversation_id
+        if not isinstance(accepted, int):
+            if accepted is not None:
+                yield accepted
             return
-        if tab in _stop_signals:
-            _abandon(request)
-            return
-        stop = asyncio.Event()
-        _stop_signals[tab] = stop
-        text = request.text
+        yield rx.set_value(COMPOSER_ID, "")
         try:
-            try:
-                turn, feed = await request.opening
-            except (AppError, ProviderError) as exc:
-                signed_out = isinstance(exc, AuthError)
-                async with self:
-                    _release_stop_signal(tab, stop)
-                    self.is_streaming = False
-                    self.pending_question = ""
-                    if signed_out:
-                        self._forget_user()
-                    else:
-                        self.error_key = exc.code
-                        await self._refresh_models()
-                yield rx.redirect(LOGIN_ROUTE) if signed_out else rx.set_value(COMPOSER_ID, text)
-                return
-            try:
-                async with self:
-                    self._streaming_question_id = turn.user_message_id
-                    self._streaming_reply_id = turn.reply_message_id
-                    self.streaming_conversation_id = turn.conversation_id
-                    if self.conversation_id in (0, turn.conversation_id):
-                        self.conversation_id = turn.conversation_id
-                    self._bump_conversation(turn.conversation_id, turn.title, turn.target.model_id)
-                if turn.created_conversation:
-                    path = json.dumps(conversation_path(turn.conversation_id))
-                    yield rx.call_script(
-                        f"window.history.replaceState(window.history.state, '', {path})"
-                    )
-            except BaseException:
-                await chat.abandon_turn(turn, feed)
-                raise
-
-            async def show(piece: str) -> None:
-                async with self:
-                    (await self.get_state(StreamState)).push(piece)
-
-            outcome = await chat.stream_reply(
-                turn,
-                on_text=show,
-                stop=stop,
-                batch_seconds=settings.stream_batch_seconds,
-                max_batch_seconds=settings.stream_batch_max_seconds,
-                provider_timeout=settings.provider_timeout_seconds,
-                feed=feed,
+            turn = await turns.start_turn(
+                user_id=accepted,
+                conversation_id=conversation_id or None,
+                model=int(model),
+                text=text,
             )
+        except (AppError, ProviderError) as exc:
+            signed_out = isinstance(exc, AuthError)
             async with self:
-                if self.conversation_id == turn.conversation_id:
-                    self.turns_since_load += 1
-                    self.last_turn = [
-                        MessageItem(
-                            id=turn.user_message_id,
-                            role=MessageRole.USER.value,
-                            content=text,
-                            status=MessageStatus.COMPLETE.value,
-                            error="",
-                        ),
-                        MessageItem(
-                            id=turn.reply_message_id,
-                            role=MessageRole.ASSISTANT.value,
-                            content=outcome.content,
-                            status=outcome.status.value,
-                            error=outcome.error or "",
-                        ),
-                    ]
-                (await self.get_state(StreamState)).restart()
-                # Before the tab can see the end: its next question must find no stream.
-                _release_stop_signal(tab, stop)
-                self.pending_question = ""
-                self.is_streaming = False
-                self._streaming_question_id = self._streaming_reply_id = 0
-        finally:
-            _release_stop_signal(tab, stop)
+                self._end_turn()
+                if signed_out:
+                    self._forget_user()
+                else:
+                    self.error_key = exc.code
+                    await self._refresh_models()
+            yield rx.redirect(LOGIN_ROUTE) if signed_out else rx.set_value(COMPOSER_ID, text)
+            return
+        except Exception:  # a database failure, or a bug: the tab must not stay busy
+            logger.exception("A turn could not start")
+            async with self:
+                self._end_turn()
+                self.error_key = "chat.send_failed"
+            yield rx.set_value(COMPOSER_ID, text)
+            return
+        rows = turn.rows
+        async with self:
+            self._streaming_question_id = rows.user_message_id
+            self._streaming_reply_id = rows.reply_message_id
+            self.streaming_conversation_id = rows.conversation_id
+            if self.conversation_id in (0, rows.conversation_id):
+                self.conversation_id = rows.conversation_id
+            self._bump_conversation(
+                rows.conversation_id, turn.plan.title, turn.plan.target.model_id
+            )
+            if self._stop_asked:
+                turn.stop()
+        if rows.created_conversation:
+            path = json.dumps(conversation_path(rows.conversation_id))
+            yield rx.call_script(f"window.history.replaceState(window.history.state, '', {path})")
+        async for batch in turn.batches():
+            async with self:
+                (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
+        outcome = await turn.outcome()
+        target = turn.plan.target
+        async with self:
+            if self.conversation_id == rows.conversation_id:
+                self.turns_since_load += 1
+                self.last_turn = [
+                    MessageItem(
+                        id=rows.user_message_id,
+                        role=MessageRole.USER.value,
+                        content=text,
+                        status=MessageStatus.COMPLETE.value,
+                        error="",
+                    ),
+                    MessageItem(
+                        id=rows.reply_message_id,
+                        role=MessageRole.ASSISTANT.value,
+                        content=outcome.content,
+                        status=outcome.status.value,
+                        error=outcome.error or "",
+                        reasoning=outcome.reasoning,
+                        model=target.display_name,
+                        provider=target.provider_name,
+                        context_dropped=turn.plan.context_dropped,
+                    ),
+                ]
+            (await self.get_state(StreamState)).restart()
+            self._end_turn()
 
     def _bump_conversation(self, conversation_id: int, title: str, model_id: int) -> None:
         rest = [c for c in self.conversations if c.id != conversation_id]
@@ -406,9 +372,12 @@ class ChatState(AuthState):
     @rx.event
     def stop_streaming(self) -> None:
         """End the reply now; what was written so far is kept as ``stopped``."""
-        signal = _stop_signals.get(self.router.session.client_token)
-        if signal is not None:
-            signal.set()
+        if not self.is_streaming:
+            return
+        if self._streaming_reply_id:
+            turns.stop_turns(user_id=self._user_id, reply_message_id=self._streaming_reply_id)
+        else:  # still starting: stopped as soon as it has started
+            self._stop_asked = True
 
     @rx.event
     def open_rename(self, conversation_id: int, title: str) -> None:
@@ -434,8 +403,7 @@ class ChatState(AuthState):
         if await self.verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
-            summary = await run_in_session(
-                conversations.rename_conversation,
+            summary = await conversations.rename_conversation(
                 user_id=self._user_id,
                 conversation_id=self.rename_id,
                 title=str(form.get("title", "")),
@@ -457,9 +425,7 @@ class ChatState(AuthState):
             return rx.redirect(LOGIN_ROUTE)
         self.delete_id = 0
         try:
-            await run_in_session(
-                conversations.delete_conversation, user_id=self._user_id, conversation_id=target
-            )
+            await conversations.delete_conversation(user_id=self._user_id, conversation_id=target)
         except AppError as exc:
             self.error_key = exc.code
             return None

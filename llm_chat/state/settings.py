@@ -7,7 +7,6 @@ from datetime import datetime
 
 import reflex as rx
 
-from llm_chat.db import run_in_session
 from llm_chat.errors import AppError
 from llm_chat.services import api_keys
 from llm_chat.state.auth import LOGIN_ROUTE, AuthState
@@ -48,7 +47,7 @@ class SettingsState(AuthState):
     notice_key: str = ""
 
     async def _reload(self) -> None:
-        rows = await run_in_session(api_keys.list_api_keys, user_id=self._user_id)
+        rows = await api_keys.list_api_keys(user_id=self._user_id)
         self.api_keys = [
             ApiKeyRow(
                 id=k.id,
@@ -77,8 +76,8 @@ class SettingsState(AuthState):
         if await self.verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
-            created = await run_in_session(
-                api_keys.create_api_key, user_id=self._user_id, name=str(form.get("name", ""))
+            created = await api_keys.create_api_key(
+                user_id=self._user_id, name=str(form.get("name", ""))
             )
         except AppError as exc:
             self.error_key = exc.code
@@ -113,7 +112,7 @@ class SettingsState(AuthState):
             return rx.redirect(LOGIN_ROUTE)
         self.revoke_id = 0
         try:
-            await run_in_session(api_keys.revoke_api_key, user_id=self._user_id, key_id=key_id)
+            await api_keys.revoke_api_key(user_id=self._user_id, key_id=key_id)
         except AppError as exc:
             self.error_key = exc.code
             self.notice_key = ""

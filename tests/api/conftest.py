@@ -11,11 +11,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-from llm_chat.api import streaming
 from llm_chat.api.app import create_api
 from llm_chat.config import get_settings
 from llm_chat.security import create_token, hash_password
-from llm_chat.services import users
+from llm_chat.services import turns, users
 from llm_chat.services.users import UserInfo
 from tests.support.factories import make_user, save_turns
 from tests.support.reflex_server import ReflexServer
@@ -98,7 +97,7 @@ async def wait_for_replies(timeout: float = 15.0) -> None:  # noqa: ASYNC109
     """Let replies whose clients left finish saving before the database goes away."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while streaming._running:
+    while turns.running_count():
         if loop.time() > deadline:
             raise TimeoutError("replies still being saved")
         await asyncio.sleep(0.02)

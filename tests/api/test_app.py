@@ -38,6 +38,7 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
         "/api/conversations/{conversation_id}/export",
         "/api/chat/stream",
         "/api/chat",
+        "/api/chat/{conversation_id}/stop",
         "/v1/models",
         "/v1/chat/completions",
     }

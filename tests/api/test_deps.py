@@ -17,7 +17,7 @@ from tests.support.factories import disable_user
 
 def _new_key(user_id: int) -> str:
     with session_scope() as session:
-        return api_keys.create_api_key(session=session, user_id=user_id, name="test").secret
+        return api_keys.create_api_key.within(session, user_id=user_id, name="test").secret
 
 
 async def test_missing_malformed_forged_and_expired_tokens_get_401(
@@ -49,9 +49,9 @@ async def test_api_keys_work_until_revoked(client: httpx.AsyncClient, alice: Cal
     assert (await client.get("/api/models", headers=bearer(secret))).status_code == 200
     assert (await client.get("/v1/models", headers=bearer(secret))).status_code == 200
     with session_scope() as session:
-        (key,) = api_keys.list_api_keys(session=session, user_id=alice.user.id)
+        (key,) = api_keys.list_api_keys.within(session, user_id=alice.user.id)
         assert key.last_used_at is not None
-        api_keys.revoke_api_key(session=session, user_id=alice.user.id, key_id=key.id)
+        api_keys.revoke_api_key.within(session, user_id=alice.user.id, key_id=key.id)
     revoked = await client.get("/api/models", headers=bearer(secret))
     assert (revoked.status_code, revoked.json()["code"]) == (401, "auth.invalid_api_key")
 

@@ -43,8 +43,8 @@ async def test_the_readme_examples_work(
     live: ReflexServer, provider: FakeProvider, app_db: Engine
 ) -> None:
     with session_scope() as session:
-        user = users.register_user(session=session, email=README_EMAIL, password=README_PASSWORD)
-        key = api_keys.create_api_key(session=session, user_id=user.id, name="readme").secret
+        user = users.register_user.within(session, email=README_EMAIL, password=README_PASSWORD)
+        key = api_keys.create_api_key.within(session, user_id=user.id, name="readme").secret
     make_model(provider.base_url, "gpt-4o-mini")
     env = {**os.environ, "LLM_CHAT_API_KEY": key, "BASE": live.url}
     (_, shell), (_, python), (_, gateway) = api_examples()
@@ -69,6 +69,6 @@ async def test_the_readme_examples_work(
     assert completion["choices"][0]["message"]["content"] == "Echo: Hi"
     with session_scope() as session:
         titles = [
-            c.title for c in conversations.list_conversations(session=session, user_id=user.id)
+            c.title for c in conversations.list_conversations.within(session, user_id=user.id)
         ]
     assert titles == ["Name three green teas", "Name three green teas"]  # "store": false kept out

@@ -3,15 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncGenerator
+from typing import Any
 
 import openai
 import pytest
 from aiohttp import web
 
-from llm_chat.providers import ModelTarget, StreamStats, classify_provider_error, stream_chat
+from llm_chat.providers import (
+    ChatMessage,
+    ModelTarget,
+    StreamStats,
+    classify_provider_error,
+    stream_pieces,
+)
 from tests.fake_provider import FakeProvider, ReplySpec
 
 pytestmark = pytest.mark.asyncio
+
+
+async def stream_chat(
+    target: ModelTarget, messages: list[ChatMessage], **options: Any
+) -> AsyncGenerator[str, None]:
+    """The answer's text of :func:`stream_pieces`; closing it closes the stream."""
+    pieces = stream_pieces(target, messages, **options)
+    async with contextlib.aclosing(pieces):
+        async for piece in pieces:
+            if piece.text:
+                yield piece.text
 
 
 def target(provider: FakeProvider) -> ModelTarget:

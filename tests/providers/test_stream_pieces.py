@@ -18,7 +18,6 @@ from llm_chat.providers import (
     Piece,
     StreamStats,
     classify_provider_error,
-    stream_chat,
     stream_pieces,
 )
 from tests.fake_provider import (
@@ -92,13 +91,6 @@ async def test_only_content(provider: FakeProvider) -> None:
     assert all(p.reasoning == "" and p.text for p in pieces)
     assert "".join(p.text for p in pieces) == "".join(tokens)
     assert (stats.completion_tokens, stats.finish_reason) == (3, "stop")
-
-
-async def test_stream_chat_yields_the_answer_only(provider: FakeProvider) -> None:
-    provider.enqueue(ReplySpec(reasoning_token_count=50, token_count=40, delay=0.002))
-    texts = [text async for text in stream_chat(target(provider), HISTORY)]
-    assert all(texts)
-    assert "".join(texts) == "".join(generated_tokens(40))
 
 
 async def test_max_tokens_cuts_the_answer_and_says_so(provider: FakeProvider) -> None:

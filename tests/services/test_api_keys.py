@@ -18,12 +18,12 @@ from tests.support.factories import disable_user, make_user
 
 def _create(user_id: int, name: str = "laptop") -> api_keys.CreatedApiKey:
     with session_scope() as session:
-        return api_keys.create_api_key(session=session, user_id=user_id, name=name)
+        return api_keys.create_api_key.within(session, user_id=user_id, name=name)
 
 
 def _authenticate(secret: str) -> int:
     with session_scope() as session:
-        return api_keys.authenticate_api_key(session=session, secret=secret).id
+        return api_keys.authenticate_api_key.within(session, secret=secret).id
 
 
 def test_a_new_key_is_returned_once_and_only_its_hash_is_stored(app_db: Engine) -> None:
@@ -47,7 +47,7 @@ def test_keys_are_listed_newest_first_without_secrets(app_db: Engine) -> None:
     first, second = _create(user.id, "one"), _create(user.id, "two")
     _create(other.id, "someone else's")
     with session_scope() as session:
-        listed = api_keys.list_api_keys(session=session, user_id=user.id)
+        listed = api_keys.list_api_keys.within(session, user_id=user.id)
     assert [k.name for k in listed] == ["two", "one"]
     assert [k.id for k in listed] == [second.info.id, first.info.id]
     assert all(k.last_used_at is None for k in listed)
@@ -81,17 +81,17 @@ def test_revoked_keys_stop_working_and_only_the_owner_can_revoke(app_db: Engine)
     user, other = make_user(), make_user()
     created = _create(user.id)
     with pytest.raises(NotFoundError), session_scope() as session:
-        api_keys.revoke_api_key(session=session, user_id=other.id, key_id=created.info.id)
+        api_keys.revoke_api_key.within(session, user_id=other.id, key_id=created.info.id)
     assert _authenticate(created.secret) == user.id
     with session_scope() as session:
-        api_keys.revoke_api_key(session=session, user_id=user.id, key_id=created.info.id)
+        api_keys.revoke_api_key.within(session, user_id=user.id, key_id=created.info.id)
     with pytest.raises(AuthError) as caught:
         _authenticate(created.secret)
     assert caught.value.code == "auth.invalid_api_key"
     with session_scope() as session:
-        assert api_keys.list_api_keys(session=session, user_id=user.id) == []
+        assert api_keys.list_api_keys.within(session, user_id=user.id) == []
     with pytest.raises(NotFoundError), session_scope() as session:
-        api_keys.revoke_api_key(session=session, user_id=user.id, key_id=created.info.id)
+        api_keys.revoke_api_key.within(session, user_id=user.id, key_id=created.info.id)
 
 
 @pytest.mark.parametrize("secret", ["", "llmc_", "llmc_not-a-real-key", "sk-something"])
@@ -133,5 +133,5 @@ def test_a_user_has_a_bounded_number_of_keys(
         _create(user.id)
     assert caught.value.code == "settings.too_many_keys"
     with session_scope() as session:
-        api_keys.revoke_api_key(session=session, user_id=user.id, key_id=first.info.id)
+        api_keys.revoke_api_key.within(session, user_id=user.id, key_id=first.info.id)
     _create(user.id)

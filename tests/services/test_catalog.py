@@ -11,12 +11,14 @@ from llm_chat.errors import ValidationError
 from llm_chat.models import Provider
 from llm_chat.providers import ProviderError
 from llm_chat.services import catalog
+from llm_chat.services.access import SYSTEM
 
 
 def _provider(name: str = "Local", api_key: str = "sk-secret-1") -> int:
     with session_scope() as session:
-        return catalog.create_provider(
-            session=session,
+        return catalog.create_provider.within(
+            session,
+            actor=SYSTEM,
             name=name,
             kind="ollama",
             base_url="http://127.0.0.1:11434/v1/",
@@ -32,13 +34,17 @@ def test_api_key_is_encrypted_at_rest_and_decrypted_for_calls(app_db: Engine) ->
         assert row.api_key_encrypted
         assert "sk-secret-1" not in row.api_key_encrypted
         assert row.base_url == "http://127.0.0.1:11434/v1"
-        info = catalog.list_providers(session=session)[0]
+        info = catalog.list_providers.within(session, actor=SYSTEM)[0]
         assert info.has_api_key
         assert "sk-secret-1" not in repr(info)
-        model = catalog.create_model(
-            session=session, provider_id=provider_id, display_name="Llama", model_name="llama3"
+        model = catalog.create_model.within(
+            session,
+            actor=SYSTEM,
+            provider_id=provider_id,
+            display_name="Llama",
+            model_name="llama3",
         )
-        target = catalog.resolve_target(session=session, model_id=model.id)
+        target = catalog.resolve_target(session, model_id=model.id)
     assert target.api_key == "sk-secret-1"
     assert "sk-secret-1" not in repr(target)
 
@@ -46,26 +52,26 @@ def test_api_key_is_encrypted_at_rest_and_decrypted_for_calls(app_db: Engine) ->
 def test_only_enabled_models_of_enabled_providers_are_offered(app_db: Engine) -> None:
     first, second = _provider("One"), _provider("Two")
     with session_scope() as session:
-        a = catalog.create_model(
-            session=session, provider_id=first, display_name="A", model_name="a"
+        a = catalog.create_model.within(
+            session, actor=SYSTEM, provider_id=first, display_name="A", model_name="a"
         )
-        b = catalog.create_model(
-            session=session, provider_id=first, display_name="B", model_name="b"
+        b = catalog.create_model.within(
+            session, actor=SYSTEM, provider_id=first, display_name="B", model_name="b"
         )
-        c = catalog.create_model(
-            session=session, provider_id=second, display_name="C", model_name="c"
+        c = catalog.create_model.within(
+            session, actor=SYSTEM, provider_id=second, display_name="C", model_name="c"
         )
-        catalog.set_model_enabled(session=session, model_id=b.id, enabled=False)
-        catalog.update_provider(session=session, provider_id=second, enabled=False)
+        catalog.set_model_enabled.within(session, actor=SYSTEM, model_id=b.id, enabled=False)
+        catalog.update_provider.within(session, actor=SYSTEM, provider_id=second, enabled=False)
     with session_scope() as session:
-        offered = catalog.list_enabled_models(session=session)
+        offered = catalog.list_enabled_models.within(session)
         assert [m.name for m in offered] == ["A"]
         assert offered[0].is_default  # the first model becomes the default
-        assert catalog.resolve_target(session=session, model_id=a.id).model_name == "a"
+        assert catalog.resolve_target(session, model_id=a.id).model_name == "a"
         # A disabled model, a model of a disabled provider, a model that does not exist.
         for model_id in (b.id, c.id, c.id + 100):
             with pytest.raises(ProviderError) as caught:
-                catalog.resolve_target(session=session, model_id=model_id)
+                catalog.resolve_target(session, model_id=model_id)
             assert caught.value.code == "provider.model_unavailable"
     assert a.is_default
 
@@ -73,15 +79,15 @@ def test_only_enabled_models_of_enabled_providers_are_offered(app_db: Engine) ->
 def test_default_model_moves(app_db: Engine) -> None:
     provider_id = _provider()
     with session_scope() as session:
-        catalog.create_model(
-            session=session, provider_id=provider_id, display_name="A", model_name="a"
+        catalog.create_model.within(
+            session, actor=SYSTEM, provider_id=provider_id, display_name="A", model_name="a"
         )
-        b = catalog.create_model(
-            session=session, provider_id=provider_id, display_name="B", model_name="b"
+        b = catalog.create_model.within(
+            session, actor=SYSTEM, provider_id=provider_id, display_name="B", model_name="b"
         )
-        catalog.set_default_model(session=session, model_id=b.id)
+        catalog.set_default_model.within(session, actor=SYSTEM, model_id=b.id)
     with session_scope() as session:
-        offered = catalog.list_enabled_models(session=session)
+        offered = catalog.list_enabled_models.within(session)
     assert [(m.name, m.is_default) for m in offered] == [("B", True), ("A", False)]
 
 
@@ -98,8 +104,9 @@ def test_bad_provider_input(app_db: Engine, field: str, value: str, code: str) -
     fields = {"name": "P", "kind": "custom", "base_url": "https://api.example.com/v1"}
     fields[field] = value
     with pytest.raises(ValidationError) as caught, session_scope() as session:
-        catalog.create_provider(
-            session=session,
+        catalog.create_provider.within(
+            session,
+            actor=SYSTEM,
             name=fields["name"],
             kind=fields["kind"],
             base_url=fields["base_url"],
@@ -118,10 +125,10 @@ def test_duplicate_provider_name_is_refused(app_db: Engine) -> None:
 def test_seed_from_environment_is_idempotent(app_db: Engine) -> None:
     environ = {"OPENAI_API_KEY": "sk-openai", "DEEPSEEK_API_KEY": "sk-deepseek"}
     with session_scope() as session:
-        created = catalog.seed_from_environment(session=session, environ=environ)
+        created = catalog.seed_from_environment(session, environ=environ)
     with session_scope() as session:
-        again = catalog.seed_from_environment(session=session, environ=environ)
-        names = sorted(m.name for m in catalog.list_enabled_models(session=session))
+        again = catalog.seed_from_environment(session, environ=environ)
+        names = sorted(m.name for m in catalog.list_enabled_models.within(session))
         kinds = sorted(p.kind for p in session.exec(select(Provider)))
     assert sorted(created) == ["DeepSeek", "OpenAI"]
     assert again == []
@@ -132,19 +139,27 @@ def test_seed_from_environment_is_idempotent(app_db: Engine) -> None:
 def test_models_are_found_by_name_model_id_or_id_among_enabled_ones(sqlite_db: Engine) -> None:
     provider_id = _provider()
     with session_scope() as session:
-        default = catalog.create_model(
-            session=session, provider_id=provider_id, display_name="Fast", model_name="qwen:7b"
+        default = catalog.create_model.within(
+            session,
+            actor=SYSTEM,
+            provider_id=provider_id,
+            display_name="Fast",
+            model_name="qwen:7b",
         )
-        other = catalog.create_model(
-            session=session, provider_id=provider_id, display_name="Smart", model_name="qwen:72b"
+        other = catalog.create_model.within(
+            session,
+            actor=SYSTEM,
+            provider_id=provider_id,
+            display_name="Smart",
+            model_name="qwen:72b",
         )
-        catalog.set_model_enabled(session=session, model_id=other.id, enabled=False)
+        catalog.set_model_enabled.within(session, actor=SYSTEM, model_id=other.id, enabled=False)
     with session_scope() as session:
         found = [
-            catalog.find_enabled_model(session=session, ref=ref).id
+            catalog.find_enabled_model(session, ref=ref).id
             for ref in ("Fast", "qwen:7b", str(default.id), "", "  Fast ")
         ]
         assert found == [default.id] * 5
         for ref in ("Smart", "qwen:72b", str(other.id), "fast"):
             with pytest.raises(ProviderError):
-                catalog.find_enabled_model(session=session, ref=ref)
+                catalog.find_enabled_model(session, ref=ref)

@@ -10,9 +10,9 @@ from llm_chat.db import session_scope
 from llm_chat.errors import NotFoundError, ValidationError
 from llm_chat.models import Message
 from llm_chat.services import conversations
-from llm_chat.services.chat import begin_turn
+from llm_chat.services.turn_plan import plan_turn
 from tests.fake_provider import FakeProvider
-from tests.support.factories import make_model, make_user
+from tests.support.factories import make_model, make_user, save_turns
 
 
 @pytest.mark.parametrize(
@@ -32,14 +32,7 @@ def test_title_from_first_message(text: str, title: str) -> None:
 
 
 def _turn(user_id: int, model_id: int, text: str, conversation_id: int | None = None) -> int:
-    with session_scope() as session:
-        return begin_turn(
-            session=session,
-            user_id=user_id,
-            conversation_id=conversation_id,
-            model_id=model_id,
-            text=text,
-        ).conversation_id
+    return save_turns(user_id, model_id, [(text, "A reply")], conversation_id=conversation_id)
 
 
 def test_another_users_conversation_is_never_found(app_db: Engine, provider: FakeProvider) -> None:
@@ -47,17 +40,15 @@ def test_another_users_conversation_is_never_found(app_db: Engine, provider: Fak
     model_id = make_model(provider.base_url)
     mine = _turn(alice.id, model_id, "Alice's secret question")
     with session_scope() as session:
-        assert conversations.list_conversations(session=session, user_id=bob.id) == []
+        assert conversations.list_conversations.within(session, user_id=bob.id) == []
     attempts = [
-        lambda s: conversations.list_messages(session=s, user_id=bob.id, conversation_id=mine),
-        lambda s: conversations.rename_conversation(
-            session=s, user_id=bob.id, conversation_id=mine, title="mine now"
+        lambda s: conversations.list_messages.within(s, user_id=bob.id, conversation_id=mine),
+        lambda s: conversations.rename_conversation.within(
+            s, user_id=bob.id, conversation_id=mine, title="mine now"
         ),
-        lambda s: conversations.delete_conversation(
-            session=s, user_id=bob.id, conversation_id=mine
-        ),
-        lambda s: begin_turn(
-            session=s, user_id=bob.id, conversation_id=mine, model_id=model_id, text="hi"
+        lambda s: conversations.delete_conversation.within(s, user_id=bob.id, conversation_id=mine),
+        lambda s: plan_turn.within(
+            s, user_id=bob.id, conversation_id=mine, model=model_id, text="hi"
         ),
     ]
     for attempt in attempts:
@@ -65,12 +56,12 @@ def test_another_users_conversation_is_never_found(app_db: Engine, provider: Fak
             attempt(session)
         assert caught.value.code == "error.conversation_not_found"
     with session_scope() as session:
-        listed = conversations.list_conversations(session=session, user_id=alice.id)
-        messages = conversations.list_messages(
-            session=session, user_id=alice.id, conversation_id=mine
+        listed = conversations.list_conversations.within(session, user_id=alice.id)
+        messages = conversations.list_messages.within(
+            session, user_id=alice.id, conversation_id=mine
         )
     assert [c.title for c in listed] == ["Alice's secret question"]
-    assert [m.content for m in messages] == ["Alice's secret question", ""]
+    assert [m.content for m in messages] == ["Alice's secret question", "A reply"]
 
 
 def test_newest_first_rename_and_delete(app_db: Engine, provider: FakeProvider) -> None:
@@ -80,21 +71,21 @@ def test_newest_first_rename_and_delete(app_db: Engine, provider: FakeProvider) 
     second = _turn(user.id, model_id, "second")
     _turn(user.id, model_id, "first again", conversation_id=first)
     with session_scope() as session:
-        order = [c.id for c in conversations.list_conversations(session=session, user_id=user.id)]
+        order = [c.id for c in conversations.list_conversations.within(session, user_id=user.id)]
         assert order == [first, second]
-        conversations.rename_conversation(
-            session=session, user_id=user.id, conversation_id=second, title="  Renamed  "
+        conversations.rename_conversation.within(
+            session, user_id=user.id, conversation_id=second, title="  Renamed  "
         )
         with pytest.raises(ValidationError):
-            conversations.rename_conversation(
-                session=session, user_id=user.id, conversation_id=second, title="   "
+            conversations.rename_conversation.within(
+                session, user_id=user.id, conversation_id=second, title="   "
             )
-        found = conversations.list_conversations(session=session, user_id=user.id, search="Ren")
+        found = conversations.list_conversations.within(session, user_id=user.id, search="Ren")
         assert [c.title for c in found] == ["Renamed"]
     with session_scope() as session:
-        conversations.delete_conversation(session=session, user_id=user.id, conversation_id=first)
+        conversations.delete_conversation.within(session, user_id=user.id, conversation_id=first)
     with session_scope() as session:
-        left = conversations.list_conversations(session=session, user_id=user.id)
+        left = conversations.list_conversations.within(session, user_id=user.id)
         orphans = session.exec(
             select(func.count()).select_from(Message).where(Message.conversation_id == first)
         ).one()

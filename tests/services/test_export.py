@@ -25,8 +25,8 @@ def _conversation(user_id: int, model_id: int) -> int:
 
 def _export(user_id: int, conversation_id: int, fmt: ExportFormat, language: str = "en") -> str:
     with session_scope() as session:
-        return export_conversation(
-            session=session,
+        return export_conversation.within(
+            session,
             user_id=user_id,
             conversation_id=conversation_id,
             export_format=fmt,

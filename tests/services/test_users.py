@@ -23,7 +23,7 @@ def test_register_then_authenticate(app_db: Engine) -> None:
     assert created.email == "ada@example.com"
     assert created.role == Role.USER
     with session_scope() as session:
-        signed_in = users.authenticate(session=session, email="ADA@example.com", password=PASSWORD)
+        signed_in = users.authenticate.within(session, email="ADA@example.com", password=PASSWORD)
         stored = session.get(User, created.id)
     assert signed_in == created
     assert stored is not None
@@ -34,7 +34,7 @@ def test_register_then_authenticate(app_db: Engine) -> None:
 def test_duplicate_email_is_refused_whatever_its_case(app_db: Engine) -> None:
     make_user("bob@example.com")
     with pytest.raises(ValidationError) as caught, session_scope() as session:
-        users.register_user(session=session, email="BOB@example.com", password="another-pass-99")
+        users.register_user.within(session, email="BOB@example.com", password="another-pass-99")
     assert caught.value.code == "auth.email_taken"
     assert _user_count() == 1
 
@@ -54,7 +54,7 @@ def test_bad_registration_says_why_and_creates_nothing(
     app_db: Engine, email: str, password: str, code: str
 ) -> None:
     with pytest.raises(ValidationError) as caught, session_scope() as session:
-        users.register_user(session=session, email=email, password=password)
+        users.register_user.within(session, email=email, password=password)
     assert caught.value.code == code
     assert _user_count() == 0
 
@@ -67,7 +67,7 @@ def test_wrong_password_and_unknown_email_look_the_same(app_db: Engine) -> None:
         ("nobody@example.com", PASSWORD),
     ):
         with pytest.raises(AuthError) as caught, session_scope() as session:
-            users.authenticate(session=session, email=email, password=password)
+            users.authenticate.within(session, email=email, password=password)
         codes.append(caught.value.code)
     assert codes == ["auth.bad_credentials", "auth.bad_credentials"]
 
@@ -76,20 +76,20 @@ def test_disabled_account_cannot_sign_in_or_use_its_token(app_db: Engine) -> Non
     user = make_user("eve@example.com")
     disable_user(user.id)
     with pytest.raises(AuthError) as caught, session_scope() as session:
-        users.authenticate(session=session, email="eve@example.com", password=PASSWORD)
+        users.authenticate.within(session, email="eve@example.com", password=PASSWORD)
     assert caught.value.code == "auth.disabled"
     with pytest.raises(AuthError), session_scope() as session:
-        users.get_active_user(session=session, user_id=user.id)
+        users.get_active_user.within(session, user_id=user.id)
 
 
 def test_roles_change_only_through_set_role(app_db: Engine) -> None:
     user = make_user("fay@example.com")
     with session_scope() as session:
-        assert users.count_admins(session=session) == 0
-        promoted = users.set_role(session=session, email="fay@example.com", role=Role.ADMIN)
+        assert users.count_admins.within(session) == 0
+        promoted = users.set_role.within(session, email="fay@example.com", role=Role.ADMIN)
     assert promoted.is_admin
     assert promoted.id == user.id
     with session_scope() as session:
-        assert users.count_admins(session=session) == 1
+        assert users.count_admins.within(session) == 1
     with pytest.raises(NotFoundError), session_scope() as session:
-        users.set_role(session=session, email="ghost@example.com", role=Role.ADMIN)
+        users.set_role.within(session, email="ghost@example.com", role=Role.ADMIN)

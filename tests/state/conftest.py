@@ -11,7 +11,7 @@ import pytest
 
 from llm_chat import config as config_module
 from llm_chat import db as db_module
-from llm_chat.state import chat as chat_state
+from llm_chat.services import turns
 from tests.support.databases import migrate, sqlite_url
 from tests.support.reflex_server import (
     ReflexClient,
@@ -61,9 +61,9 @@ async def _wait_streams_done(timeout: float = 30.0) -> None:  # noqa: ASYNC109
     """Replies run on after their tab closes: let them end before the database goes."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while chat_state._stop_signals:
+    while turns.running_count():
         if loop.time() > deadline:
-            raise TimeoutError(f"replies still streaming: {list(chat_state._stop_signals)}")
+            raise TimeoutError(f"replies still streaming: {turns.running_count()}")
         await asyncio.sleep(0.02)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from llm_chat.db import session_scope
 from llm_chat.models import Conversation, Message
 from llm_chat.services import catalog, users
+from llm_chat.services.access import SYSTEM
 from llm_chat.services.users import UserInfo
 from llm_chat.state.auth import AuthState, LoginState
 from llm_chat.state.chat import ChatState
@@ -25,14 +26,15 @@ TIMEOUT = 20.0
 def make_user(email: str, password: str = PASSWORD) -> UserInfo:
     """An account made through the service layer."""
     with session_scope() as session:
-        return users.register_user(session=session, email=email, password=password)
+        return users.register_user.within(session, email=email, password=password)
 
 
 def make_provider(provider: FakeProvider, name: str = "Fake", api_key: str = "sk-unused") -> int:
     """A provider pointing at the fake; returns its id."""
     with session_scope() as session:
-        info = catalog.create_provider(
-            session=session,
+        info = catalog.create_provider.within(
+            session,
+            actor=SYSTEM,
             name=name,
             kind="openai",
             base_url=provider.base_url,
@@ -44,8 +46,9 @@ def make_provider(provider: FakeProvider, name: str = "Fake", api_key: str = "sk
 def make_model(provider_id: int, model_name: str, display_name: str = "Fake model") -> int:
     """A model of provider ``provider_id``; ``model_name`` scripts the fake; returns its id."""
     with session_scope() as session:
-        info = catalog.create_model(
-            session=session,
+        info = catalog.create_model.within(
+            session,
+            actor=SYSTEM,
             provider_id=provider_id,
             display_name=display_name,
             model_name=model_name,

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from llm_chat.db import session_scope
 from llm_chat.models import Role
 from llm_chat.services import catalog, users
+from llm_chat.services.access import SYSTEM
 from llm_chat.state.admin import AdminState
 from llm_chat.state.chat import ChatState
 from tests.fake_provider import FakeProvider
@@ -16,7 +17,7 @@ from tests.state.helpers import TIMEOUT, make_model, make_provider, make_user, s
 
 def _provider_names() -> list[str]:
     with session_scope() as session:
-        return [p.name for p in catalog.list_providers(session=session)]
+        return [p.name for p in catalog.list_providers.within(session, actor=SYSTEM)]
 
 
 async def test_a_user_cannot_use_admin_handlers(app_db: Engine, open_tab: TabFactory) -> None:
@@ -42,7 +43,7 @@ async def test_a_model_added_by_an_admin_is_offered_without_restart(
     make_user("ursula@example.com")
     make_user("root@example.com")
     with session_scope() as session:
-        users.set_role(session=session, email="root@example.com", role=Role.ADMIN)
+        users.set_role.within(session, email="root@example.com", role=Role.ADMIN)
     first = make_model(make_provider(provider), "fake-first", display_name="First")
 
     user = open_tab()

@@ -16,7 +16,12 @@ from llm_chat.providers.errors import INTERRUPTED
 from llm_chat.state.auth import AuthState, RegisterState
 from llm_chat.state.chat import ChatState
 from llm_chat.state.stream import StreamState
-from tests.fake_provider import FakeProvider, ReplySpec, generated_tokens
+from tests.fake_provider import (
+    FakeProvider,
+    ReplySpec,
+    generated_reasoning_tokens,
+    generated_tokens,
+)
 from tests.state.conftest import TabFactory
 from tests.state.helpers import (
     PASSWORD,
@@ -245,12 +250,10 @@ async def test_user_cannot_open_or_continue_another_users_conversation(
         ),
         timeout=TIMEOUT,
     )
-    # Calling the background handler directly, not after `send`, does nothing at all.
-    frames_before = len(tab.frames)
-    await tab.emit(ChatState.stream_reply)
-    await asyncio.sleep(0.5)
+    # Stopping a conversation of someone else's from this tab stops nothing of theirs.
+    await tab.emit(ChatState.stop_streaming)
+    await asyncio.sleep(0.2)
     assert not tab.get(ChatState, "is_streaming")
-    assert all("streaming" not in f.text for f in tab.frames[frames_before:])
 
     [still] = conversations_of(alice.id)
     assert (still.id, still.title) == (theirs.id, theirs.title)
@@ -504,3 +507,36 @@ async def test_an_account_disabled_while_signed_in_cannot_send(
     assert tab.get(AuthState, "signed_in") is False
     assert conversations_of(user.id) == []
     assert provider.chat_requests == []
+
+
+async def test_a_reasoning_model_streams_its_thinking_on_its_own_channel(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("thinker@example.com")
+    make_model(make_provider(provider), "fake?reasoning=30&tokens=20&delay=0.005")
+    tab = open_tab()
+    await sign_in(tab, "thinker@example.com")
+    mark = await send(tab, "Think first")
+
+    thoughts = [c for c in tab.values(StreamState, "thought_chunk", since=mark) if c]
+    assert "".join(thoughts) == "".join(generated_reasoning_tokens(30)).lstrip()
+    assert [s for s in tab.values(StreamState, "thought_seq", since=mark) if s]
+    answer = [c for c in tab.values(StreamState, "chunk", since=mark) if c]
+    assert "".join(answer) == reply_text(20).lstrip()
+    # Each channel's batches carry only its own new text: no batch is sent twice.
+    assert all(t not in "".join(answer) for t in thoughts)
+    shown = messages(tab)[-1]
+    assert shown["reasoning"] == "".join(generated_reasoning_tokens(30))
+    assert shown["content"] == reply_text(20)
+    assert (shown["model"], shown["provider"]) == ("Fake model", "Fake")
+    [conversation] = conversations_of(user.id)
+    reply = stored_messages(conversation.id)[-1]
+    assert (reply.content, reply.reasoning) == (reply_text(20), shown["reasoning"])
+    # The next turn sends the answer back, never the thinking.
+    await send(tab, "And then?")
+    assert provider.last_request is not None
+    assert provider.last_request.messages[1] == {"role": "assistant", "content": reply_text(20)}
+    assert "".join(generated_reasoning_tokens(30))[:20] not in str(provider.last_request.messages)
+    # A reload shows the thinking with the answer.
+    await tab.navigate(f"/c/{conversation.id}")
+    assert messages(tab)[1]["reasoning"] == shown["reasoning"]

@@ -40,7 +40,7 @@ async def test_a_new_key_is_shown_once_and_can_be_revoked(
         "",
     )
     with session_scope() as session:
-        assert api_keys.authenticate_api_key(session=session, secret=secret.group()).id == user.id
+        assert api_keys.authenticate_api_key.within(session, secret=secret.group()).id == user.id
 
     await tab.emit(SettingsState.dismiss_new_key)
     await tab.wait_for(lambda t: t.get(SettingsState, "show_new_key") is False)
@@ -51,14 +51,14 @@ async def test_a_new_key_is_shown_once_and_can_be_revoked(
     await tab.wait_for(lambda t: t.get(SettingsState, "notice_key") == "settings.revoked")
     assert tab.get(SettingsState, "api_keys") == []
     with session_scope() as session:
-        assert api_keys.list_api_keys(session=session, user_id=user.id) == []
+        assert api_keys.list_api_keys.within(session, user_id=user.id) == []
 
 
 async def test_keys_belong_to_their_owner(app_db: Engine, open_tab: TabFactory) -> None:
     owner = make_user("owner@example.com")
     make_user("other@example.com")
     with session_scope() as session:
-        key = api_keys.create_api_key(session=session, user_id=owner.id, name="mine").info
+        key = api_keys.create_api_key.within(session, user_id=owner.id, name="mine").info
     tab = open_tab()
     await sign_in(tab, "other@example.com")
     await tab.navigate("/settings")
@@ -67,7 +67,7 @@ async def test_keys_belong_to_their_owner(app_db: Engine, open_tab: TabFactory) 
     await tab.emit(SettingsState.confirm_revoke, {"key_id": key.id})
     await tab.wait_for(lambda t: t.get(SettingsState, "error_key") == "settings.key_not_found")
     with session_scope() as session:
-        assert [k.id for k in api_keys.list_api_keys(session=session, user_id=owner.id)] == [key.id]
+        assert [k.id for k in api_keys.list_api_keys.within(session, user_id=owner.id)] == [key.id]
     await tab.emit(SettingsState.create_key, {"form": {"name": "   "}})
     await tab.wait_for(lambda t: t.get(SettingsState, "error_key") == "settings.key_name_empty")
 

@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 
 from llm_chat.db import session_scope
 from llm_chat.models import MessageStatus, Role, User
-from llm_chat.services import catalog, chat, users
+from llm_chat.services import catalog, turn_plan, turn_rows, users
+from llm_chat.services.access import SYSTEM
 from llm_chat.services.users import UserInfo
 
 PASSWORD = "correct-horse-battery-staple"
@@ -19,8 +20,8 @@ _counter = itertools.count(1)
 def make_user(email: str | None = None, *, role: Role = Role.USER) -> UserInfo:
     """A registered user with :data:`PASSWORD`."""
     with session_scope() as session:
-        return users.register_user(
-            session=session,
+        return users.register_user.within(
+            session,
             email=email or f"user{next(_counter)}@example.com",
             password=PASSWORD,
             display_name="Test User",
@@ -33,15 +34,17 @@ def make_model(
 ) -> int:
     """A provider at ``base_url`` with one model; returns the model id."""
     with session_scope() as session:
-        provider = catalog.create_provider(
-            session=session,
+        provider = catalog.create_provider.within(
+            session,
+            actor=SYSTEM,
             name=f"Provider {next(_counter)}",
             kind="custom",
             base_url=base_url,
             api_key=api_key,
         )
-        return catalog.create_model(
-            session=session,
+        return catalog.create_model.within(
+            session,
+            actor=SYSTEM,
             provider_id=provider.id,
             display_name=model_name,
             model_name=model_name,
@@ -62,15 +65,16 @@ def save_turns(
     them; returns the conversation's id (a new one unless ``conversation_id`` is given)."""
     for question, reply in turns:
         with session_scope(engine) as session:
-            started = chat.begin_turn(
-                session=session,
+            plan = turn_plan.plan_turn.within(
+                session,
                 user_id=user_id,
                 conversation_id=conversation_id,
-                model_id=model_id,
+                model=model_id,
                 text=question,
             )
-            chat.save_reply(
-                session=session, message_id=started.reply_message_id, content=reply, status=status
+            started = turn_rows.record_turn.within(session, plan=plan)
+            turn_rows.save_reply.within(
+                session, message_id=started.reply_message_id, content=reply, status=status
             )
         conversation_id = started.conversation_id
     assert conversation_id is not None

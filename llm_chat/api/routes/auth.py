@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from llm_chat.api.deps import SessionDep
 from llm_chat.api.schemas import ErrorOut, TokenIn, TokenOut, error_responses
 from llm_chat.config import get_settings
 from llm_chat.security import create_token
@@ -20,9 +19,9 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
         401: {"model": ErrorOut, "description": "Wrong email or password"},
     },
 )
-def issue_token(body: TokenIn, session: SessionDep) -> TokenOut:
+async def issue_token(body: TokenIn) -> TokenOut:
     """Sign in: the same token the web app uses, valid for ``expires_in`` seconds."""
-    user = users.authenticate(session=session, email=body.email, password=body.password)
+    user = await users.authenticate(email=body.email, password=body.password)
     settings = get_settings()
     return TokenOut(
         access_token=create_token(user.id, settings.jwt_secret, settings.jwt_ttl_seconds),

@@ -1,9 +1,11 @@
 """Chat over Server-Sent Events: ``GET /api/chat/stream`` and ``POST /api/chat``.
 
-Events, in order: ``event: conversation`` (ids and title), the reply as ``data:
-{"text": ...}`` pieces, ``event: error`` if it failed, ``event: end`` (how it ended), and
-``data: [DONE]``. A client that disconnects stops the provider call; the partial reply is
-saved as ``interrupted``.
+Events, in order: ``event: conversation`` (ids, title, the model and provider), the reply
+as ``data: {"text": ...}`` pieces (a reasoning model's thinking as ``data:
+{"reasoning_content": ...}`` pieces), ``event: error`` if it failed, ``event: end`` (how it
+ended, and how much of the conversation fitted the model's context window), and ``data:
+[DONE]``. A client that disconnects stops the provider call; the partial reply is saved as
+``interrupted``. ``POST /api/chat/{conversation_id}/stop`` stops a reply from anywhere.
 """
 
 from __future__ import annotations
@@ -11,16 +13,16 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from sqlmodel import Session
+from fastapi import APIRouter, Path, Query, Response, status
 
 from llm_chat.api.deps import CurrentUser, Language
 from llm_chat.api.schemas import MAX_ID, ChatIn, error_responses, sse_event_schema
-from llm_chat.api.streaming import DONE, EventStreamResponse, ReplyRunner, sse_event
-from llm_chat.db import run_short_in_session
+from llm_chat.api.streaming import DONE, EventStreamResponse, sse_event
+from llm_chat.errors import NotFoundError
 from llm_chat.i18n import translate
-from llm_chat.services import catalog, chat
-from llm_chat.services.chat import MAX_MESSAGE_CHARS
+from llm_chat.services import turns
+from llm_chat.services.turn_plan import MAX_MESSAGE_CHARS
+from llm_chat.services.turns import RunningTurn
 
 router = APIRouter(
     prefix="/api/chat",
@@ -50,41 +52,44 @@ router = APIRouter(
 )
 
 
-def _begin(
-    *, session: Session, user_id: int, conversation_id: int | None, model: str, text: str
-) -> chat.Turn:
-    model_id = catalog.find_enabled_model(session=session, ref=model).id
-    return chat.begin_turn(
-        session=session,
-        user_id=user_id,
-        conversation_id=conversation_id,
-        model_id=model_id,
-        text=text,
-    )
+def turn_event(turn: RunningTurn) -> dict[str, Any]:
+    """What the ``conversation`` event says of a started turn."""
+    rows, plan = turn.rows, turn.plan
+    return {
+        "conversation_id": rows.conversation_id,
+        "created": rows.created_conversation,
+        "title": plan.title,
+        "user_message_id": rows.user_message_id,
+        "reply_message_id": rows.reply_message_id,
+        "model_id": plan.target.model_id,
+        "model": plan.target.display_name,
+        "provider": plan.target.provider_name,
+    }
 
 
-async def _events(runner: ReplyRunner, language: str) -> AsyncGenerator[bytes, None]:
-    turn = runner.turn
-    yield sse_event(
-        {
-            "conversation_id": turn.conversation_id,
-            "created": turn.created_conversation,
-            "title": turn.title,
-            "user_message_id": turn.user_message_id,
-            "reply_message_id": turn.reply_message_id,
-            "model_id": turn.target.model_id,
-        },
-        event="conversation",
-    )
-    async for piece in runner.pieces():
-        yield sse_event({"text": piece})
-    outcome = await runner.outcome()
+def context_note(turn: RunningTurn) -> dict[str, int]:
+    """How the conversation was fitted into the model's context window."""
+    return {
+        "dropped_messages": turn.plan.context_dropped,
+        "prompt_tokens_estimate": turn.plan.prompt_tokens,
+    }
+
+
+async def _events(turn: RunningTurn, language: str) -> AsyncGenerator[bytes, None]:
+    yield sse_event(turn_event(turn), event="conversation")
+    async for batch in turn.batches():
+        if batch.reasoning:
+            yield sse_event({"reasoning_content": batch.reasoning})
+        if batch.text:
+            yield sse_event({"text": batch.text})
+    outcome = await turn.outcome()
     if outcome.error:
         message = translate(language, outcome.error)
         yield sse_event({"code": outcome.error, "message": message}, event="error")
     end: dict[str, Any] = {
         "status": outcome.status.value,
         "reply_message_id": turn.reply_message_id,
+        "context": context_note(turn),
     }
     yield sse_event(end, event="end")
     yield DONE
@@ -93,13 +98,12 @@ async def _events(runner: ReplyRunner, language: str) -> AsyncGenerator[bytes, N
 async def _stream(
     user_id: int, conversation_id: int | None, model: str, text: str, language: str
 ) -> EventStreamResponse:
-    turn = await run_short_in_session(
-        _begin, user_id=user_id, conversation_id=conversation_id, model=model, text=text
+    turn = await turns.start_turn(
+        user_id=user_id, conversation_id=conversation_id, model=model or None, text=text
     )
-    runner = ReplyRunner(turn)
     return EventStreamResponse(
-        _events(runner, language),
-        runner=runner,
+        _events(turn, language),
+        turn=turn,
         headers={"X-Conversation-ID": str(turn.conversation_id)},
     )
 
@@ -118,7 +122,12 @@ async def stream(
         ),
     ] = "",
     model: Annotated[
-        str, Query(max_length=300, description="A model's id or name; empty: the default")
+        str,
+        Query(
+            max_length=300,
+            description="A model's id or name; empty: the conversation's model (the default "
+            "for a new conversation)",
+        ),
     ] = "",
 ) -> EventStreamResponse:
     """Send ``message`` and stream the reply (for short messages; see ``POST /api/chat``)."""
@@ -137,3 +146,18 @@ async def stream(
 async def send(body: ChatIn, user: CurrentUser, language: Language) -> EventStreamResponse:
     """Like ``GET /api/chat/stream``, with the message in a JSON body (for long messages)."""
     return await _stream(user.id, body.conversation_id, body.model, body.message, language)
+
+
+@router.post(
+    "/{conversation_id}/stop",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
+)
+async def stop(
+    conversation_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: CurrentUser
+) -> Response:
+    """Stop the reply streaming in the conversation (from this or any other client); what it
+    said so far is saved as ``stopped``. 404 when none of yours is streaming there."""
+    if not turns.stop_turns(user_id=user.id, conversation_id=conversation_id):
+        raise NotFoundError("chat.nothing_streaming")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from llm_chat.api.deps import CurrentUser, Language, SessionDep
+from llm_chat.api.deps import CurrentUser, Language
 from llm_chat.api.schemas import (
     MAX_ID,
     ConversationDetail,
@@ -38,16 +38,15 @@ def _out(summary: ConversationSummary) -> ConversationOut:
 
 
 @router.get("")
-def list_conversations(
+async def list_conversations(
     user: CurrentUser,
-    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     q: Annotated[str, Query(max_length=200, description="Only titles containing this")] = "",
 ) -> ConversationPage:
     """The caller's conversations, most recently active first."""
-    rows = conversations.list_conversations(
-        session=session, user_id=user.id, limit=limit + 1, offset=offset, search=q
+    rows = await conversations.list_conversations(
+        user_id=user.id, limit=limit + 1, offset=offset, search=q
     )
     return ConversationPage(
         items=[_out(row) for row in rows[:limit]],
@@ -58,19 +57,15 @@ def list_conversations(
 
 
 @router.get("/{conversation_id}", responses=NOT_FOUND)
-def get_conversation(
+async def get_conversation(
     conversation_id: ConversationId,
     user: CurrentUser,
-    session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     before_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> ConversationDetail:
     """The conversation with its latest ``limit`` messages (older ones: ``before_id``)."""
-    summary = conversations.get_summary(
-        session=session, user_id=user.id, conversation_id=conversation_id
-    )
-    views = conversations.list_messages(
-        session=session,
+    summary = await conversations.get_summary(user_id=user.id, conversation_id=conversation_id)
+    views = await conversations.list_messages(
         user_id=user.id,
         conversation_id=conversation_id,
         limit=limit + 1,
@@ -79,42 +74,27 @@ def get_conversation(
     has_more = len(views) > limit
     return ConversationDetail(
         **_out(summary).model_dump(),
-        messages=[
-            MessageOut(
-                id=v.id,
-                role=v.role,  # type: ignore[arg-type]
-                content=v.content,
-                status=v.status,  # type: ignore[arg-type]
-                error=v.error,
-                model_id=v.model_id,
-                created_at=as_utc(v.created_at),
-            )
-            for v in views[-limit:]
-        ],
+        messages=[MessageOut.of(v) for v in views[-limit:]],
         has_more=has_more,
     )
 
 
 @router.patch("/{conversation_id}", responses={**NOT_FOUND, **error_responses(400, 413)})
-def rename_conversation(
-    conversation_id: ConversationId, body: RenameIn, user: CurrentUser, session: SessionDep
+async def rename_conversation(
+    conversation_id: ConversationId, body: RenameIn, user: CurrentUser
 ) -> ConversationOut:
     """Give the conversation a new title."""
     return _out(
-        conversations.rename_conversation(
-            session=session, user_id=user.id, conversation_id=conversation_id, title=body.title
+        await conversations.rename_conversation(
+            user_id=user.id, conversation_id=conversation_id, title=body.title
         )
     )
 
 
 @router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
-def delete_conversation(
-    conversation_id: ConversationId, user: CurrentUser, session: SessionDep
-) -> Response:
+async def delete_conversation(conversation_id: ConversationId, user: CurrentUser) -> Response:
     """Delete the conversation and all its messages."""
-    conversations.delete_conversation(
-        session=session, user_id=user.id, conversation_id=conversation_id
-    )
+    await conversations.delete_conversation(user_id=user.id, conversation_id=conversation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -132,16 +112,14 @@ def delete_conversation(
         },
     },
 )
-def export(
+async def export(
     conversation_id: ConversationId,
     user: CurrentUser,
-    session: SessionDep,
     language: Language,
     export_format: Annotated[ExportFormat, Query(alias="format")] = ExportFormat.MARKDOWN,
 ) -> Response:
     """The whole conversation as Markdown (to read) or JSON (to process)."""
-    exported = export_conversation(
-        session=session,
+    exported = await export_conversation(
         user_id=user.id,
         conversation_id=conversation_id,
         export_format=export_format,

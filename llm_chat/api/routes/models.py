@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from llm_chat.api.deps import CurrentUser, SessionDep
+from llm_chat.api.deps import CurrentUser
 from llm_chat.api.schemas import ModelOut, error_responses
 from llm_chat.services import catalog
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/api", tags=["models"], responses=error_responses(401
 
 
 @router.get("/models")
-def list_models(user: CurrentUser, session: SessionDep) -> list[ModelOut]:
+async def list_models(user: CurrentUser) -> list[ModelOut]:
     """Enabled models of enabled providers, the default first."""
     return [
         ModelOut(
@@ -22,5 +22,5 @@ def list_models(user: CurrentUser, session: SessionDep) -> list[ModelOut]:
             model_name=option.model_name,
             is_default=option.is_default,
         )
-        for option in catalog.list_enabled_models(session=session)
+        for option in await catalog.list_enabled_models()
     ]

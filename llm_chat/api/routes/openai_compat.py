@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header
 from fastapi.responses import Response
 
-from llm_chat.api.deps import CurrentUser, Language, SessionDep
+from llm_chat.api.deps import CurrentUser, Language
 from llm_chat.api.openai_replies import OpenAIReply
 from llm_chat.api.openai_schemas import (
     ChatCompletion,
@@ -22,11 +22,8 @@ from llm_chat.api.openai_schemas import (
     OpenAIError,
 )
 from llm_chat.api.schemas import sse_event_schema
-from llm_chat.api.streaming import ReplyRunner
-from llm_chat.db import run_in_session
-from llm_chat.providers import ChatMessage, StreamStats
-from llm_chat.services import catalog
-from llm_chat.services.gateway import begin_gateway_turn
+from llm_chat.providers import ChatMessage
+from llm_chat.services import catalog, turns
 
 router = APIRouter(
     prefix="/v1",
@@ -43,7 +40,7 @@ router = APIRouter(
 
 
 @router.get("/models")
-def list_models(user: CurrentUser, session: SessionDep) -> ModelList:
+async def list_models(user: CurrentUser) -> ModelList:
     """The models the caller may use; pass an ``id`` as ``model``."""
     return ModelList(
         data=[
@@ -52,7 +49,7 @@ def list_models(user: CurrentUser, session: SessionDep) -> ModelList:
                 created=int(option.created_at.timestamp()) if option.created_at else 0,
                 owned_by=option.provider,
             )
-            for option in catalog.list_enabled_models(session=session)
+            for option in await catalog.list_enabled_models()
         ]
     )
 
@@ -105,8 +102,7 @@ async def create_chat_completion(
     """Chat with a model as OpenAI's API does (``stream`` true or false)."""
     messages = _messages(body)
     store = body.store is not False and x_llm_chat_save is not False
-    turn = await run_in_session(
-        begin_gateway_turn,
+    turn = await turns.start_gateway_turn(
         user_id=user.id,
         model=body.model,
         messages=messages,
@@ -114,12 +110,9 @@ async def create_chat_completion(
         temperature=body.temperature,
         max_tokens=body.max_completion_tokens or body.max_tokens,
     )
-    stats = StreamStats()
     reply = OpenAIReply(
         model=body.model,
-        messages=messages,
-        runner=ReplyRunner(turn, stats=stats),
-        stats=stats,
+        turn=turn,
         language=language,
         headers={"X-Conversation-ID": str(turn.conversation_id)} if store else {},
     )

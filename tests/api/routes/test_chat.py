@@ -59,10 +59,15 @@ async def test_a_new_conversation_streams_in_order_and_is_saved(
     assert first["title"] == "Two lines, please"
     assert first["model_id"] == model_id
     assert _texts(events) == "First line\nsecond line ✓"
-    assert events[-2].json() == {
-        "status": "complete",
-        "reply_message_id": first["reply_message_id"],
-    }
+    end = events[-2].json()
+    assert end["status"] == "complete"
+    assert end["reply_message_id"] == first["reply_message_id"]
+    assert end["context"]["dropped_messages"] == 0
+    assert end["context"]["prompt_tokens_estimate"] > 0
+    assert (first["model"], first["provider"]) == (
+        "fake-model",
+        _message(end["reply_message_id"]).provider_name,
+    )
     saved = await client.get(
         f"/api/conversations/{first['conversation_id']}", headers=alice.headers
     )

@@ -20,7 +20,7 @@ from tests.support.reflex_server import ReflexServer
 async def sdk(live: ReflexServer, alice: Caller) -> AsyncIterator[openai.AsyncOpenAI]:
     """An OpenAI client with one of Alice's personal API keys."""
     with session_scope() as session:
-        key = api_keys.create_api_key(session=session, user_id=alice.user.id, name="sdk").secret
+        key = api_keys.create_api_key.within(session, user_id=alice.user.id, name="sdk").secret
     client = openai.AsyncOpenAI(base_url=f"{live.url}/v1", api_key=key, max_retries=0)
     yield client
     await client.close()
@@ -34,12 +34,12 @@ def model_id(provider: FakeProvider) -> int:
 
 def _saved(user_id: int) -> list[list[tuple[str, str, str]]]:
     with session_scope() as session:
-        listed = conversations.list_conversations(session=session, user_id=user_id)
+        listed = conversations.list_conversations.within(session, user_id=user_id)
         return [
             [
                 (m.role, m.content, m.status)
-                for m in conversations.list_messages(
-                    session=session, user_id=user_id, conversation_id=c.id
+                for m in conversations.list_messages.within(
+                    session, user_id=user_id, conversation_id=c.id
                 )
             ]
             for c in listed
@@ -88,7 +88,7 @@ async def test_a_whole_reply_in_openai_s_format_is_saved(
         ]
     ]
     with session_scope() as session:
-        (listed,) = conversations.list_conversations(session=session, user_id=alice.user.id)
+        (listed,) = conversations.list_conversations.within(session, user_id=alice.user.id)
     assert raw.headers["x-conversation-id"] == str(listed.id)
     assert listed.title == "Green or black?"
 

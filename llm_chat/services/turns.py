@@ -1,0 +1,304 @@
+"""The chat turn, one path for every door (the web UI, ``/api/chat``, ``/v1``).
+
+plan (account, model, conversation, context window) -> provider request -> rows ->
+batches -> outcome. A started turn runs in a task of its own, so a door that goes away
+(a closed tab, a disconnected API client) cannot cut the reply off before it is saved; the
+door reads its batches and its outcome. Every running turn of this process is in one
+registry, where any door can stop it by conversation or by reply id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from llm_chat.config import get_settings
+from llm_chat.errors import NotFoundError
+from llm_chat.models import MessageStatus
+from llm_chat.providers import ChatMessage, StreamStats, classify_provider_error, stream_pieces
+from llm_chat.providers.errors import INTERRUPTED
+from llm_chat.services.replies import Batch, ReplyFeed, batch_by_time
+from llm_chat.services.turn_plan import ModelChoice, TurnPlan, plan_gateway_turn, plan_turn
+from llm_chat.services.turn_rows import NOT_SAVED, TurnRows, record_turn, save_reply
+
+logger = logging.getLogger(__name__)
+
+# How often a streaming reply's text so far is saved (a crash loses at most this much).
+CHECKPOINT_SECONDS = 3.0
+# How long a turn's rows may wait for the provider to answer its request (see _launch).
+RECORD_WAIT_SECONDS = 0.25
+
+
+@dataclass(frozen=True)
+class ReplyOutcome:
+    """How a reply ended and what it said."""
+
+    content: str
+    reasoning: str
+    status: MessageStatus
+    error: str | None
+
+
+class RunningTurn:
+    """A started turn: its rows are written and its reply streams in a task of its own."""
+
+    def __init__(self, plan: TurnPlan, rows: TurnRows, feed: ReplyFeed, stats: StreamStats):
+        self.plan = plan
+        self.rows = rows
+        self.stats = stats
+        self._feed = feed
+        self._stop = asyncio.Event()
+        self._stopped_status = MessageStatus.STOPPED
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        # Batches not yet handed to the door: a door that is slow takes them joined.
+        self._unread: list[Batch] = []
+        self._ready = asyncio.Event()
+        _register(self)
+        self._task = asyncio.create_task(self._run())
+        self._task.add_done_callback(lambda _: self._ready.set())
+
+    @property
+    def user_id(self) -> int:
+        """Whose turn it is."""
+        return self.plan.user_id
+
+    @property
+    def conversation_id(self) -> int:
+        """The conversation the reply belongs to (0: not saved)."""
+        return self.rows.conversation_id
+
+    @property
+    def reply_message_id(self) -> int:
+        """The reply's row, also the turn's id (0: not saved)."""
+        return self.rows.reply_message_id
+
+    def done(self) -> bool:
+        """Whether the reply has ended and is saved."""
+        return self._task.done()
+
+    def stop(self, status: MessageStatus = MessageStatus.STOPPED) -> None:
+        """End the reply now; what it said so far is saved with ``status``."""
+        if not self._stop.is_set():
+            self._stopped_status = status
+            self._stop.set()
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        """The reply as it streams, batch by batch, until it ends (one reader only).
+
+        Batches that came while the reader was busy come joined, as one.
+        """
+        while True:
+            if not self._unread:
+                if self._task.done():
+                    return
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            unread, self._unread = self._unread, []
+            if len(unread) == 1:
+                yield unread[0]
+            else:
+                yield Batch("".join(b.text for b in unread), "".join(b.reasoning for b in unread))
+
+    async def outcome(self) -> ReplyOutcome:
+        """How the reply ended (waits until it is saved)."""
+        return await asyncio.shield(self._task)
+
+    async def close(self, status: MessageStatus = MessageStatus.INTERRUPTED) -> ReplyOutcome:
+        """The door is gone: stop the reply if it still runs, and wait until it is saved."""
+        self.stop(status)
+        await asyncio.wait({self._task})
+        return self._task.result()
+
+    async def _save(self, status: MessageStatus, error: str | None) -> None:
+        if not self.reply_message_id:  # a turn that is not saved
+            return
+        await save_reply(
+            message_id=self.reply_message_id,
+            content="".join(self._text),
+            reasoning="".join(self._reasoning),
+            status=status,
+            error=error,
+        )
+
+    async def _run(self) -> ReplyOutcome:
+        settings = get_settings()
+        status, error = MessageStatus.COMPLETE, None
+        loop = asyncio.get_running_loop()
+        last_checkpoint = loop.time()
+        batches = batch_by_time(
+            self._feed,
+            settings.stream_batch_seconds,
+            self._stop,
+            max_interval=settings.stream_batch_max_seconds,
+        )
+        try:
+            async for batch in batches:
+                if batch.text:
+                    self._text.append(batch.text)
+                if batch.reasoning:
+                    self._reasoning.append(batch.reasoning)
+                self._unread.append(batch)
+                self._ready.set()
+                if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:
+                    last_checkpoint = loop.time()
+                    await self._save(MessageStatus.STREAMING, None)
+            if self._stop.is_set():
+                status = self._stopped_status
+        except asyncio.CancelledError:
+            status, error = MessageStatus.INTERRUPTED, INTERRUPTED
+            raise
+        except Exception as exc:  # noqa: BLE001  (every provider failure ends the turn cleanly)
+            code = classify_provider_error(exc)
+            said = bool(self._text or self._reasoning)
+            status = MessageStatus.INTERRUPTED if said else MessageStatus.ERROR
+            error = INTERRUPTED if said else code
+            logger.warning(
+                "Reply %s from model %s failed: %s (%s)",
+                self.reply_message_id,
+                self.plan.target.model_id,
+                code,
+                type(exc).__name__,
+            )
+        finally:
+            await batches.aclose()
+            try:
+                await asyncio.shield(self._save(status, error))
+            finally:
+                _unregister(self)
+        return ReplyOutcome(
+            content="".join(self._text),
+            reasoning="".join(self._reasoning),
+            status=status,
+            error=error,
+        )
+
+
+# The turns running in this process, by user.
+_running: dict[int, set[RunningTurn]] = {}
+
+
+def _register(turn: RunningTurn) -> None:
+    _running.setdefault(turn.user_id, set()).add(turn)
+
+
+def _unregister(turn: RunningTurn) -> None:
+    turns = _running.get(turn.user_id)
+    if turns is not None:
+        turns.discard(turn)
+        if not turns:
+            del _running[turn.user_id]
+
+
+def running_turns(user_id: int) -> list[RunningTurn]:
+    """The user's turns running in this process."""
+    return list(_running.get(user_id, ()))
+
+
+def running_count() -> int:
+    """How many turns run in this process."""
+    return sum(len(turns) for turns in _running.values())
+
+
+def stop_turns(
+    *,
+    user_id: int,
+    conversation_id: int | None = None,
+    reply_message_id: int | None = None,
+    status: MessageStatus = MessageStatus.STOPPED,
+) -> int:
+    """Stop the user's running turns in a conversation, or the one with that reply.
+
+    Only the user's own turns are ever found. Returns how many were stopped.
+
+    Raises:
+        NotFoundError: neither ``conversation_id`` nor ``reply_message_id`` is given.
+    """
+    if conversation_id is None and reply_message_id is None:
+        raise NotFoundError()
+    stopped = 0
+    for turn in running_turns(user_id):
+        if turn.done():
+            continue
+        if conversation_id is not None and turn.conversation_id != conversation_id:
+            continue
+        if reply_message_id is not None and turn.reply_message_id != reply_message_id:
+            continue
+        turn.stop(status)
+        stopped += 1
+    return stopped
+
+
+async def _launch(plan: TurnPlan) -> RunningTurn:
+    """Ask the provider, then write the turn's rows, then stream.
+
+    The rows are written once the provider has answered the request (at most
+    :data:`RECORD_WAIT_SECONDS` later), while it prepares its first token; if they cannot
+    be written, the request is closed again. Writing only after the answer keeps the writes
+    out of the way of other turns' requests: with 100 turns starting at once, every write
+    came before the requests still waiting for their connection to the provider
+    (``make bench``).
+    """
+    answered = asyncio.Event()
+    stats = StreamStats()
+    feed = ReplyFeed(
+        stream_pieces(
+            plan.target,
+            plan.messages,
+            provider_timeout=get_settings().provider_timeout_seconds,
+            stats=stats if plan.usage else None,
+            answered=answered,
+        ),
+        answered,
+    )
+    try:
+        await feed.wait_answered(RECORD_WAIT_SECONDS)
+        rows = await record_turn(plan=plan) if plan.store else NOT_SAVED
+    except BaseException:
+        await feed.aclose()
+        raise
+    return RunningTurn(plan, rows, feed, stats)
+
+
+async def start_turn(
+    *, user_id: int, conversation_id: int | None, model: ModelChoice, text: str
+) -> RunningTurn:
+    """Start a chat turn of a signed-in user (whose token's signature the door checked).
+
+    ``model``: see :data:`llm_chat.services.turn_plan.ModelChoice`.
+
+    Raises:
+        ValidationError, AuthError, NotFoundError, ProviderError: as
+            :func:`llm_chat.services.turn_plan.plan_turn`; nothing is written then.
+    """
+    plan = await plan_turn(user_id=user_id, conversation_id=conversation_id, model=model, text=text)
+    return await _launch(plan)
+
+
+async def start_gateway_turn(
+    *,
+    user_id: int,
+    model: str,
+    messages: list[ChatMessage],
+    store: bool,
+    temperature: float | None = None,
+    max_tokens: int | None = None,
+) -> RunningTurn:
+    """Start a turn for a client that sends the whole conversation (``/v1``).
+
+    Raises:
+        ValidationError, AuthError, ProviderError: as
+            :func:`llm_chat.services.turn_plan.plan_gateway_turn`.
+    """
+    plan = await plan_gateway_turn(
+        user_id=user_id,
+        model=model,
+        messages=messages,
+        store=store,
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
+    return await _launch(plan)
