@@ -44,7 +44,7 @@ class UserInfo:
     id: int
     email: str
     display_name: str
-    role: str
+    role: Role
 
     @property
     def is_admin(self) -> bool:
@@ -55,7 +55,9 @@ class UserInfo:
 def to_info(user: User) -> UserInfo:
     """The public view of a user row."""
     assert user.id is not None
-    return UserInfo(id=user.id, email=user.email, display_name=user.display_name, role=user.role)
+    return UserInfo(
+        id=user.id, email=user.email, display_name=user.display_name, role=Role(user.role)
+    )
 
 
 def normalize_email(email: str) -> str:
@@ -147,7 +149,7 @@ def get_active_user(session: Session, *, user_id: int) -> UserInfo:
     email, display_name, role, is_active = row
     if not is_active:
         raise AuthError("auth.disabled")
-    return UserInfo(id=user_id, email=email, display_name=display_name, role=role)
+    return UserInfo(id=user_id, email=email, display_name=display_name, role=Role(role))
 
 
 @transaction

@@ -7,11 +7,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from llm_chat.db import session_scope
-from llm_chat.errors import ValidationError
-from llm_chat.models import Provider
+from llm_chat.errors import AuthError, ForbiddenError, ValidationError
+from llm_chat.models import Provider, Role
 from llm_chat.providers import ProviderError
-from llm_chat.services import catalog
+from llm_chat.services import catalog, users
 from llm_chat.services.access import SYSTEM
+from tests.support.factories import disable_user, make_user
 
 
 def _provider(name: str = "Local", api_key: str = "sk-secret-1") -> int:
@@ -163,3 +164,38 @@ def test_models_are_found_by_name_model_id_or_id_among_enabled_ones(sqlite_db: E
         for ref in ("Smart", "qwen:72b", str(other.id), "fast"):
             with pytest.raises(ProviderError):
                 catalog.find_enabled_model(session, ref=ref)
+
+
+async def test_admin_services_refuse_anyone_but_an_active_admin(app_db: Engine) -> None:
+    provider_id = _provider()
+    admin = make_user(role=Role.ADMIN)
+    user = make_user()
+    changes = [
+        lambda actor: catalog.create_provider(
+            actor=actor, name="Rogue", kind="custom", base_url="http://x.test/v1", api_key=""
+        ),
+        lambda actor: catalog.update_provider(actor=actor, provider_id=provider_id, enabled=False),
+        lambda actor: catalog.create_model(
+            actor=actor, provider_id=provider_id, display_name="M", model_name="m"
+        ),
+        lambda actor: catalog.list_providers(actor=actor),
+        lambda actor: catalog.list_models(actor=actor),
+    ]
+    for change in changes:
+        with pytest.raises(ForbiddenError) as refused:
+            await change(user)
+        assert refused.value.code == "admin.only_admins"
+    # The role is read again on every call: a page or a token that still says "admin"
+    # does not make a demoted or disabled account one.
+    with session_scope() as session:
+        users.set_role.within(session, email=admin.email, role=Role.USER)
+    with pytest.raises(ForbiddenError):
+        await catalog.list_models(actor=admin)
+    with session_scope() as session:
+        users.set_role.within(session, email=admin.email, role=Role.ADMIN)
+    assert [p.id for p in await catalog.list_providers(actor=admin)] == [provider_id]
+    disable_user(admin.id)
+    with pytest.raises(AuthError):
+        await catalog.list_providers(actor=admin)
+    with session_scope() as session:
+        assert [p.name for p in session.exec(select(Provider)).all()] == ["Local"]

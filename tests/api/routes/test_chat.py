@@ -11,7 +11,12 @@ import pytest
 from llm_chat.db import session_scope
 from llm_chat.models import Message, MessageStatus
 from tests.api.conftest import Caller, make_conversation
-from tests.fake_provider import FakeProvider, ReplySpec
+from tests.fake_provider import (
+    FakeProvider,
+    ReplySpec,
+    generated_reasoning_tokens,
+    generated_tokens,
+)
 from tests.support.factories import make_model
 from tests.support.reflex_server import ReflexServer
 from tests.support.sse import Event, iter_events, parse_events
@@ -179,3 +184,51 @@ async def _settled(message_id: int, timeout: float = 10.0) -> Message:  # noqa: 
         assert loop.time() < deadline, "the reply was never saved"
         await asyncio.sleep(0.05)
     return message
+
+
+async def test_a_conversation_keeps_its_model_and_a_reasoning_model_streams_its_thinking(
+    client: httpx.AsyncClient, alice: Caller, provider: FakeProvider, model_id: int
+) -> None:
+    thinker = make_model(provider.base_url, "fake?reasoning=12&tokens=6&delay=0.002")
+    response = await client.post(
+        "/api/chat",
+        json={"model": "fake?reasoning=12&tokens=6&delay=0.002", "message": "Think"},
+        headers=alice.headers,
+    )
+    events = parse_events(response.text)
+    first = events[0].json()
+    assert (first["model_id"], first["model"]) == (
+        thinker,
+        "fake?reasoning=12&tokens=6&delay=0.002",
+    )
+    thinking = "".join(
+        e.json().get("reasoning_content", "") for e in events[1:-2] if e.name == "message"
+    )
+    assert thinking == "".join(generated_reasoning_tokens(12))
+    assert _texts_only(events) == "".join(generated_tokens(6))
+    # No model named: the conversation goes on with its own, not with the default.
+    again = await client.post(
+        "/api/chat",
+        json={"conversation_id": first["conversation_id"], "message": "Go on"},
+        headers=alice.headers,
+    )
+    assert parse_events(again.text)[0].json()["model_id"] == thinker
+    sent = provider.last_request
+    assert sent is not None
+    assert sent.messages[1] == {"role": "assistant", "content": "".join(generated_tokens(6))}
+    # The reply as stored: thinking apart from the answer, with its model and provider.
+    detail = await client.get(
+        f"/api/conversations/{first['conversation_id']}", headers=alice.headers
+    )
+    reply = detail.json()["messages"][1]
+    assert reply["reasoning_content"] == thinking
+    assert reply["content"] == "".join(generated_tokens(6))
+    assert reply["model"] == "fake?reasoning=12&tokens=6&delay=0.002"
+    assert reply["provider"] == first["provider"]
+    assert reply["context_dropped"] == 0
+
+
+def _texts_only(events: list[Event]) -> str:
+    return "".join(
+        e.json().get("text", "") for e in events if e.name == "message" and e.data != "[DONE]"
+    )

@@ -11,7 +11,12 @@ from openai.types.chat import ChatCompletionMessageParam
 from llm_chat.db import session_scope
 from llm_chat.services import api_keys, conversations
 from tests.api.conftest import Caller
-from tests.fake_provider import FakeProvider, ReplySpec
+from tests.fake_provider import (
+    FakeProvider,
+    ReplySpec,
+    generated_reasoning_tokens,
+    generated_tokens,
+)
 from tests.support.factories import make_model
 from tests.support.reflex_server import ReflexServer
 
@@ -175,3 +180,28 @@ async def test_failures_are_openai_errors(
     with pytest.raises(openai.AuthenticationError):
         await stranger.models.list()
     await stranger.close()
+
+
+async def test_a_reasoning_model_s_thinking_comes_as_reasoning_content(
+    sdk: openai.AsyncOpenAI, alice: Caller, provider: FakeProvider
+) -> None:
+    make_model(provider.base_url, "fake?reasoning=10&tokens=5&delay=0.002")
+    stream = await sdk.chat.completions.create(
+        model="fake?reasoning=10&tokens=5&delay=0.002",
+        messages=[{"role": "user", "content": "Think"}],
+        stream=True,
+    )
+    chunks = [chunk async for chunk in stream]
+    deltas = [c.choices[0].delta for c in chunks if c.choices]
+    thinking = "".join(getattr(d, "reasoning_content", None) or "" for d in deltas)
+    assert thinking == "".join(generated_reasoning_tokens(10))
+    assert "".join(d.content or "" for d in deltas) == "".join(generated_tokens(5))
+    whole = await sdk.chat.completions.create(
+        model="fake?reasoning=10&tokens=5&delay=0.002",
+        messages=[{"role": "user", "content": "Think again"}],
+    )
+    message = whole.choices[0].message
+    assert getattr(message, "reasoning_content", None) == thinking
+    assert message.content == "".join(generated_tokens(5))
+    assert whole.usage is not None
+    assert whole.usage.model_dump()["dropped_messages"] == 0
