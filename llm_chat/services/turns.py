@@ -16,9 +16,11 @@ from dataclasses import dataclass
 
 from llm_chat.config import get_settings
 from llm_chat.errors import NotFoundError
-from llm_chat.models import MessageStatus
+from llm_chat.models import MessageRole, MessageStatus
+from llm_chat.models.base import utcnow
 from llm_chat.providers import ChatMessage, StreamStats, classify_provider_error, stream_pieces
 from llm_chat.providers.errors import INTERRUPTED
+from llm_chat.services.conversations import MessageView
 from llm_chat.services.replies import Batch, ReplyFeed, batch_by_time
 from llm_chat.services.turn_plan import ModelChoice, TurnPlan, plan_gateway_turn, plan_turn
 from llm_chat.services.turn_rows import NOT_SAVED, TurnRows, record_turn, save_reply
@@ -106,6 +108,37 @@ class RunningTurn:
     async def outcome(self) -> ReplyOutcome:
         """How the reply ended (waits until it is saved)."""
         return await asyncio.shield(self._task)
+
+    def messages(self, outcome: ReplyOutcome) -> tuple[MessageView, MessageView]:
+        """The question and the reply of the finished turn, as a reload would show them."""
+        plan, rows, now = self.plan, self.rows, utcnow()
+        question = MessageView(
+            id=rows.user_message_id,
+            role=MessageRole.USER,
+            content=plan.text,
+            status=MessageStatus.COMPLETE,
+            error=None,
+            reasoning="",
+            model_id=None,
+            model_name="",
+            provider_name="",
+            context_dropped=0,
+            created_at=now,
+        )
+        reply = MessageView(
+            id=rows.reply_message_id,
+            role=MessageRole.ASSISTANT,
+            content=outcome.content,
+            status=outcome.status,
+            error=outcome.error,
+            reasoning=outcome.reasoning,
+            model_id=plan.target.model_id,
+            model_name=plan.target.display_name,
+            provider_name=plan.target.provider_name,
+            context_dropped=plan.context_dropped,
+            created_at=now,
+        )
+        return question, reply
 
     async def close(self, status: MessageStatus = MessageStatus.INTERRUPTED) -> ReplyOutcome:
         """The door is gone: stop the reply if it still runs, and wait until it is saved."""

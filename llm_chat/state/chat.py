@@ -10,7 +10,6 @@ import reflex as rx
 from reflex.event import EventSpec
 
 from llm_chat.errors import AppError, AuthError
-from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.providers import ProviderError
 from llm_chat.services import catalog, conversations, turns
 from llm_chat.services.conversations import MessageView
@@ -333,30 +332,10 @@ class ChatState(AuthState):
             async with self:
                 (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
         outcome = await turn.outcome()
-        target = turn.plan.target
         async with self:
             if self.conversation_id == rows.conversation_id:
                 self.turns_since_load += 1
-                self.last_turn = [
-                    MessageItem(
-                        id=rows.user_message_id,
-                        role=MessageRole.USER.value,
-                        content=text,
-                        status=MessageStatus.COMPLETE.value,
-                        error="",
-                    ),
-                    MessageItem(
-                        id=rows.reply_message_id,
-                        role=MessageRole.ASSISTANT.value,
-                        content=outcome.content,
-                        status=outcome.status.value,
-                        error=outcome.error or "",
-                        reasoning=outcome.reasoning,
-                        model=target.display_name,
-                        provider=target.provider_name,
-                        context_dropped=turn.plan.context_dropped,
-                    ),
-                ]
+                self.last_turn = [MessageItem.of(view) for view in turn.messages(outcome)]
             (await self.get_state(StreamState)).restart()
             self._end_turn()
 
