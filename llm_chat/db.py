@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -16,10 +18,12 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlmodel import Session
 
 from llm_chat.config import get_settings
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -27,6 +31,11 @@ P = ParamSpec("P")
 POOL_RECYCLE_SECONDS = 1800
 # Threads for blocking database work (and bcrypt), fewer than the connection pool holds.
 DB_THREADS = 8
+# The pool (MySQL/MariaDB): room for every database thread and the event loop, with spare.
+POOL_SIZE = 10
+POOL_OVERFLOW = 20
+# A wait for a pooled connection at least this long is logged (see WatchedPool).
+POOL_WAIT_LOGGED_S = 0.05
 # How long a SQLite writer waits for a writer of another process (SQLite's busy timeout), and
 # for one of this process (see _serialize_sqlite_writes).
 SQLITE_BUSY_TIMEOUT_S = 30.0
@@ -58,8 +67,42 @@ def create_db_engine(url: str) -> Engine:
     if url.startswith("mysql") and "charset=" not in url:
         url += ("&" if "?" in url else "?") + "charset=utf8mb4"
     return sa.create_engine(
-        url, pool_pre_ping=True, pool_recycle=POOL_RECYCLE_SECONDS, pool_size=10, max_overflow=20
+        url,
+        poolclass=WatchedPool,
+        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
     )
+
+
+class WatchedPool(QueuePool):
+    """SQLAlchemy's queue pool, saying in the log when a caller waited for a connection.
+
+    Database work holds a connection only inside a database thread (or, on SQLite, on the
+    event loop), never while waiting for another: at most DB_THREADS + 1 are out at once,
+    fewer than the pool holds, so no caller should ever wait. A wait means that rule was
+    broken somewhere: it is logged with how long it took (``bench/pool_load.py`` counts
+    these lines).
+    """
+
+    def _do_get(self) -> ConnectionPoolEntry:
+        # Only a caller that finds every connection out waits (opening a new one is not a
+        # wait for the pool, and is slow for reasons of its own).
+        if self._pool.qsize() or self._overflow < self._max_overflow:
+            return super()._do_get()
+        started = time.perf_counter()
+        try:
+            return super()._do_get()
+        finally:
+            waited = time.perf_counter() - started
+            if waited >= POOL_WAIT_LOGGED_S:
+                logger.warning("Waited %.3f s for a database connection", waited)
+
+
+# SQLAlchemy names a pool's logger after its class: keep its routine INFO lines (pool
+# disposed, recreated) out of the app's log, as they are for its own pool classes.
+logging.getLogger(f"{__name__}.{WatchedPool.__name__}").setLevel(logging.WARNING)
 
 
 def _serialize_sqlite_writes(engine: Engine) -> None:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from llm_chat import db
+from tests.support.databases import mysql_server_url
 
 HOLD_S = 0.3
 
@@ -93,3 +94,33 @@ def test_a_writer_that_rolled_back_lets_the_next_one_write(engine: Engine) -> No
     threading.Thread(target=write, daemon=True).start()
     assert done.wait(5)
     assert _values(engine) == [2]
+
+
+@pytest.mark.mysql
+def test_a_wait_for_a_pooled_connection_is_logged(caplog: pytest.LogCaptureFixture) -> None:
+    engine = sa.create_engine(
+        mysql_server_url() + "/", poolclass=db.WatchedPool, pool_size=1, max_overflow=0
+    )
+    try:
+        with engine.connect():  # opening the first connection is no wait for the pool
+            pass
+        assert not [r for r in caplog.records if "Waited" in r.message]
+        held, got = threading.Event(), threading.Event()
+
+        def second() -> None:
+            held.wait(5)
+            with engine.connect():
+                got.set()
+
+        waiter = threading.Thread(target=second)
+        waiter.start()
+        with engine.connect():
+            held.set()
+            assert not got.wait(HOLD_S)  # the only connection is out: the second waits
+        waiter.join(5)
+        assert got.is_set()
+        [logged] = [r for r in caplog.records if "Waited" in r.message]
+        assert logged.levelname == "WARNING"
+        assert float(logged.message.split()[1]) >= HOLD_S * 0.9
+    finally:
+        engine.dispose()

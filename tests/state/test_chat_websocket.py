@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import os
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -540,3 +541,35 @@ async def test_a_reasoning_model_streams_its_thinking_on_its_own_channel(
     # A reload shows the thinking with the answer.
     await tab.navigate(f"/c/{conversation.id}")
     assert messages(tab)[1]["reasoning"] == shown["reasoning"]
+
+
+async def test_a_database_failure_while_a_turn_opens_frees_the_tab(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("dbfail@example.com")
+    make_model(make_provider(provider), "fake?tokens=5")
+    tab = open_tab()
+    await sign_in(tab, "dbfail@example.com")
+    # A real database failure where the turn writes its rows: the table is gone.
+    with app_db.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE message RENAME TO message_away"))
+    try:
+        await tab.emit(ChatState.send, {"form": {"message": "Is anyone there?"}})
+        # The tab says so and is free; the question is back in the composer.
+        await tab.wait_for(
+            lambda t: (
+                t.get(ChatState, "error_key") == "chat.send_failed"
+                and t.get(ChatState, "is_streaming") is False
+                and any("Is anyone there?" in str(e) for e in t.frontend_events("_set_value"))
+            ),
+            timeout=TIMEOUT,
+        )
+        assert [r.client_disconnected or r.completed for r in provider.wait_for_requests(1)]
+    finally:
+        with app_db.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE message_away RENAME TO message"))
+    # Nothing was left half-written, and the next send works.
+    assert conversations_of(user.id) == []
+    await send(tab, "And now?")
+    [conversation] = conversations_of(user.id)
+    assert [m.status for m in stored_messages(conversation.id)] == ["complete", "complete"]

@@ -264,11 +264,14 @@ def wait_until_serving(app: RunningApp, timeout: float = START_TIMEOUT_SECONDS) 
         time.sleep(1.0)
 
 
-def prepare(log_path: Path, data_dir: Path | None = None) -> AppConfig:
-    """A configuration with a fresh, migrated SQLite database and random secrets."""
+def prepare(
+    log_path: Path, data_dir: Path | None = None, database_url: str | None = None
+) -> AppConfig:
+    """A configuration with random secrets and a fresh, migrated database: a SQLite file,
+    or the empty database ``database_url`` names."""
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="llm-chat-app-"))
     data_dir.mkdir(parents=True, exist_ok=True)
-    database_url = f"sqlite:///{data_dir / 'llm_chat.db'}"
+    database_url = database_url or f"sqlite:///{data_dir / 'llm_chat.db'}"
     migrate(database_url)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     return AppConfig(
@@ -321,9 +324,12 @@ def running_app(
     log_path: Path,
     seed: Callable[[AppConfig], None] | None = None,
     timeout: float = START_TIMEOUT_SECONDS,
+    database_url: str | None = None,
 ) -> Iterator[RunningApp]:
-    """Prepare, seed and start the app; stop it and delete its data directory afterwards."""
-    config = prepare(log_path)
+    """Prepare, seed and start the app; stop it and delete its data directory afterwards.
+
+    ``database_url``: an empty database to use instead of a SQLite file."""
+    config = prepare(log_path, database_url=database_url)
     try:
         if seed is not None:
             seed(config)

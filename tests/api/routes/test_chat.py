@@ -232,3 +232,32 @@ def _texts_only(events: list[Event]) -> str:
     return "".join(
         e.json().get("text", "") for e in events if e.name == "message" and e.data != "[DONE]"
     )
+
+
+async def test_parallel_chats_never_wait_for_a_database_connection(
+    live: ReflexServer,
+    alice: Caller,
+    provider: FakeProvider,
+    model_id: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A request used to hold a pooled connection (its sign-in check) while it waited for a
+    # second one to start the turn: from ~31 parallel chats on MariaDB the pool ran dry and
+    # requests failed with HTTP 500 after the pool's 30 s timeout.
+    parallel = 45
+    provider.default = ReplySpec(token_count=20, delay=0.01, first_token_delay=0.2)
+
+    async def chat(http: httpx.AsyncClient, index: int) -> tuple[int, str]:
+        response = await http.post(
+            "/api/chat", json={"message": f"Question {index}"}, headers=alice.headers
+        )
+        return response.status_code, response.text
+
+    limits = httpx.Limits(max_connections=parallel)
+    async with httpx.AsyncClient(base_url=live.url, timeout=20, limits=limits) as http:
+        async with asyncio.timeout(20):
+            answers = await asyncio.gather(*(chat(http, i) for i in range(parallel)))
+    assert [status for status, _ in answers] == [200] * parallel
+    ends = [parse_events(text)[-2].json()["status"] for _, text in answers]
+    assert ends == ["complete"] * parallel
+    assert not [r.message for r in caplog.records if "database connection" in r.message]
