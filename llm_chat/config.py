@@ -160,6 +160,12 @@ class Settings(StorageSettings):
     provider_timeout_seconds: float = Field(
         default=60, gt=0, allow_inf_nan=False, validation_alias="LLM_CHAT_PROVIDER_TIMEOUT"
     )
+    # Replies one user may have streaming at once (all tabs, API clients and workers).
+    max_streams_per_user: int = Field(
+        default=4, ge=1, validation_alias="LLM_CHAT_MAX_STREAMS_PER_USER"
+    )
+    # Redis, shared by the workers (Reflex's own setting): counts that span them live there.
+    redis_url: str = Field(default="", validation_alias="REFLEX_REDIS_URL")
 
     @classmethod
     def settings_customise_sources(

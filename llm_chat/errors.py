@@ -41,3 +41,9 @@ class NotFoundError(AppError):
     """No such object, or not the caller's (the two are never told apart)."""
 
     code = "error.not_found"
+
+
+class LimitError(AppError):
+    """The user is over a limit for now (too many replies at once); trying later works."""
+
+    code = "error.limit"

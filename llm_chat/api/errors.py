@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from llm_chat.errors import AppError, AuthError, ForbiddenError, NotFoundError
+from llm_chat.errors import AppError, AuthError, ForbiddenError, LimitError, NotFoundError
 from llm_chat.i18n import negotiate, translate
 from llm_chat.providers import ProviderError
 from llm_chat.providers import errors as provider_errors
@@ -117,6 +117,8 @@ def app_error_status(exc: AppError) -> int:
         return 403
     if isinstance(exc, NotFoundError):
         return 404
+    if isinstance(exc, LimitError):
+        return 429
     return 422
 
 

@@ -65,6 +65,8 @@ EN: dict[str, str] = {
     "chat.admin": "Admin",
     "chat.settings": "Settings and API keys",
     "chat.last_message_not_user": "The last message must be the user's.",
+    "chat.too_many_streams": "You have too many replies being written at once. Wait for one to finish, or stop one.",
+    "error.limit": "You are over a limit for now. Try again in a moment.",
     "chat.send_failed": "The message could not be sent. Please try again.",
     "chat.nothing_streaming": "No reply of yours is being written in this conversation.",
     "chat.context_dropped": "Earlier messages were left out to fit the model's context window.",

@@ -65,6 +65,8 @@ ZH_CN: dict[str, str] = {
     "chat.admin": "管理",
     "chat.settings": "设置与 API 密钥",
     "chat.last_message_not_user": "最后一条消息必须来自用户。",
+    "chat.too_many_streams": "你同时在生成的回复太多了。请等待其中一个完成，或先停止一个。",
+    "error.limit": "暂时超出了限制，请稍后再试。",
     "chat.send_failed": "消息未能发送，请重试。",
     "chat.nothing_streaming": "这个对话中没有你正在生成的回复。",
     "chat.context_dropped": "为适应模型的上下文长度，较早的消息未被发送。",

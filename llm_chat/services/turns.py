@@ -10,6 +10,7 @@ registry, where any door can stop it by conversation or by reply id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from llm_chat.providers import ChatMessage, StreamStats, classify_provider_error
 from llm_chat.providers.errors import INTERRUPTED
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.replies import Batch, ReplyFeed, batch_by_time
+from llm_chat.services.stream_slots import RENEW_SECONDS, slot_store, take_slot
 from llm_chat.services.turn_plan import ModelChoice, TurnPlan, plan_gateway_turn, plan_turn
 from llm_chat.services.turn_rows import NOT_SAVED, TurnRows, record_turn, save_reply
 
@@ -46,11 +48,14 @@ class ReplyOutcome:
 class RunningTurn:
     """A started turn: its rows are written and its reply streams in a task of its own."""
 
-    def __init__(self, plan: TurnPlan, rows: TurnRows, feed: ReplyFeed, stats: StreamStats):
+    def __init__(
+        self, plan: TurnPlan, rows: TurnRows, feed: ReplyFeed, stats: StreamStats, slot: str
+    ) -> None:
         self.plan = plan
         self.rows = rows
         self.stats = stats
         self._feed = feed
+        self._slot = slot
         self._stop = asyncio.Event()
         self._stopped_status = MessageStatus.STOPPED
         self._text: list[str] = []
@@ -161,7 +166,7 @@ class RunningTurn:
         settings = get_settings()
         status, error = MessageStatus.COMPLETE, None
         loop = asyncio.get_running_loop()
-        last_checkpoint = loop.time()
+        last_checkpoint = last_renewal = loop.time()
         batches = batch_by_time(
             self._feed,
             settings.stream_batch_seconds,
@@ -179,6 +184,9 @@ class RunningTurn:
                 if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:
                     last_checkpoint = loop.time()
                     await self._save(MessageStatus.STREAMING, None)
+                if loop.time() - last_renewal >= RENEW_SECONDS:
+                    last_renewal = loop.time()
+                    await slot_store().renew(self.user_id, self._slot)
             if self._stop.is_set():
                 status = self._stopped_status
         except asyncio.CancelledError:
@@ -202,6 +210,7 @@ class RunningTurn:
                 await asyncio.shield(self._save(status, error))
             finally:
                 _unregister(self)
+                await asyncio.shield(slot_store().give_back(self.user_id, self._slot))
         return ReplyOutcome(
             content="".join(self._text),
             reasoning="".join(self._reasoning),
@@ -265,7 +274,7 @@ def stop_turns(
     return stopped
 
 
-async def _launch(plan: TurnPlan) -> RunningTurn:
+async def _launch(plan: TurnPlan, slot: str) -> RunningTurn:
     """Ask the provider, then write the turn's rows, then stream.
 
     The rows are written once the provider has answered the request (at most
@@ -293,7 +302,19 @@ async def _launch(plan: TurnPlan) -> RunningTurn:
     except BaseException:
         await feed.aclose()
         raise
-    return RunningTurn(plan, rows, feed, stats)
+    return RunningTurn(plan, rows, feed, stats, slot)
+
+
+@contextlib.asynccontextmanager
+async def _slot_for(user_id: int) -> AsyncIterator[str]:
+    """A stream slot of ``user_id`` for a turn being started; given back if it fails to
+    start (a started turn gives it back when its reply is saved)."""
+    slot = await take_slot(user_id)
+    try:
+        yield slot
+    except BaseException:
+        await asyncio.shield(slot_store().give_back(user_id, slot))
+        raise
 
 
 async def start_turn(
@@ -304,11 +325,15 @@ async def start_turn(
     ``model``: see :data:`llm_chat.services.turn_plan.ModelChoice`.
 
     Raises:
+        LimitError: the user has as many replies streaming as allowed.
         ValidationError, AuthError, NotFoundError, ProviderError: as
             :func:`llm_chat.services.turn_plan.plan_turn`; nothing is written then.
     """
-    plan = await plan_turn(user_id=user_id, conversation_id=conversation_id, model=model, text=text)
-    return await _launch(plan)
+    async with _slot_for(user_id) as slot:
+        plan = await plan_turn(
+            user_id=user_id, conversation_id=conversation_id, model=model, text=text
+        )
+        return await _launch(plan, slot)
 
 
 async def start_gateway_turn(
@@ -323,15 +348,17 @@ async def start_gateway_turn(
     """Start a turn for a client that sends the whole conversation (``/v1``).
 
     Raises:
+        LimitError: the user has as many replies streaming as allowed.
         ValidationError, AuthError, ProviderError: as
             :func:`llm_chat.services.turn_plan.plan_gateway_turn`.
     """
-    plan = await plan_gateway_turn(
-        user_id=user_id,
-        model=model,
-        messages=messages,
-        store=store,
-        temperature=temperature,
-        max_tokens=max_tokens,
-    )
-    return await _launch(plan)
+    async with _slot_for(user_id) as slot:
+        plan = await plan_gateway_turn(
+            user_id=user_id,
+            model=model,
+            messages=messages,
+            store=store,
+            temperature=temperature,
+            max_tokens=max_tokens,
+        )
+        return await _launch(plan, slot)

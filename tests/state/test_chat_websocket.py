@@ -7,10 +7,12 @@ import asyncio
 import itertools
 import os
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from llm_chat import config as config_module
 from llm_chat.db import session_scope
 from llm_chat.models import ChatModel, MessageStatus, Provider, User
 from llm_chat.providers.errors import INTERRUPTED
@@ -573,3 +575,36 @@ async def test_a_database_failure_while_a_turn_opens_frees_the_tab(
     await send(tab, "And now?")
     [conversation] = conversations_of(user.id)
     assert [m.status for m in stored_messages(conversation.id)] == ["complete", "complete"]
+
+
+async def test_a_tab_over_the_user_s_stream_cap_is_told_so(
+    app_db: Engine,
+    provider: FakeProvider,
+    open_tab: TabFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LLM_CHAT_MAX_STREAMS_PER_USER", "1")
+    config_module.get_settings.cache_clear()
+    make_user("capped@example.com")
+    make_model(make_provider(provider), "fake?tokens=200&delay=0.01")
+    first, second = open_tab(), open_tab()
+    await sign_in(first, "capped@example.com")
+    await sign_in(second, "capped@example.com")
+    try:
+        await first.emit(ChatState.send, {"form": {"message": "A long one"}})
+        await first.wait_for(lambda t: any(streamed_texts(t)), timeout=TIMEOUT)
+        await second.emit(ChatState.send, {"form": {"message": "And another"}})
+        await second.wait_for(
+            lambda t: (
+                t.get(ChatState, "error_key") == "chat.too_many_streams"
+                and t.get(ChatState, "is_streaming") is False
+            ),
+            timeout=TIMEOUT,
+        )
+        requests = await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
+        assert len(requests) == 1
+        await first.call(
+            ChatState.stop_streaming, until=lambda t: t.get(ChatState, "is_streaming") is False
+        )
+    finally:
+        config_module.get_settings.cache_clear()

@@ -10,14 +10,14 @@ import pytest
 
 from llm_chat.db import session_scope
 from llm_chat.models import Message, MessageStatus
-from tests.api.conftest import Caller, make_conversation
+from tests.api.conftest import Caller, make_conversation, sign_in
 from tests.fake_provider import (
     FakeProvider,
     ReplySpec,
     generated_reasoning_tokens,
     generated_tokens,
 )
-from tests.support.factories import make_model
+from tests.support.factories import make_model, make_user
 from tests.support.reflex_server import ReflexServer
 from tests.support.sse import Event, iter_events, parse_events
 
@@ -247,9 +247,12 @@ async def test_parallel_chats_never_wait_for_a_database_connection(
     parallel = 45
     provider.default = ReplySpec(token_count=20, delay=0.01, first_token_delay=0.2)
 
+    # Many users (one user may have only a few replies streaming at once).
+    callers = [sign_in(make_user()) for _ in range(parallel)]
+
     async def chat(http: httpx.AsyncClient, index: int) -> tuple[int, str]:
         response = await http.post(
-            "/api/chat", json={"message": f"Question {index}"}, headers=alice.headers
+            "/api/chat", json={"message": f"Question {index}"}, headers=callers[index].headers
         )
         return response.status_code, response.text
 
