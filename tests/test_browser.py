@@ -50,6 +50,18 @@ TIMEOUT_MS = 30_000
 REPLY_TIMEOUT_MS = 90_000
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 
+# Keeps every websocket the page opens, so that a test can drop the connection.
+_KEEP_SOCKETS = """
+window.__sockets = [];
+const NativeWebSocket = window.WebSocket;
+window.WebSocket = function (...args) {
+  const socket = new NativeWebSocket(...args);
+  window.__sockets.push(socket);
+  return socket;
+};
+window.WebSocket.prototype = NativeWebSocket.prototype;
+Object.assign(window.WebSocket, NativeWebSocket);
+"""
 # True once a signed-in-only element has been in the DOM of this window; the path the window
 # started on shows that the redirect to /login happened inside it (client-side navigation).
 _WATCH_PROTECTED = """
@@ -495,5 +507,50 @@ def test_thinking_model_and_context_note(
         assert [m["role"] for m in fake_provider.last_request.messages] == ["user"]
         notes.scroll_into_view_if_needed()
         screenshot(page, f"15-context-note-{language}")
+    finally:
+        ctx.close()
+
+
+def test_a_reconnect_keeps_the_tab_in_its_conversation(
+    app: RunningApp, browser: Browser, fake_provider: FakeProvider
+) -> None:
+    """A conversation started in the tab survives a dropped connection: the tab stays in it,
+    and the next message goes on in it."""
+    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    ctx.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = ctx.new_page()
+        page.add_init_script(_KEEP_SOCKETS)
+        register(page, app, new_account("reconnect"))
+        page.locator("#composer").fill("First question")
+        page.locator("#composer").press("Enter")
+        expect(page.locator(".assistant-message:not(.streaming)")).to_have_count(
+            1, timeout=REPLY_TIMEOUT_MS
+        )
+        expect(page).to_have_url(re.compile(r"/c/\d+$"))
+        address = page.url
+
+        # The connection drops: the socket reconnects by itself and the page hydrates again.
+        page.evaluate("() => window.__sockets.forEach((ws) => ws.close())")
+        page.wait_for_function(
+            "() => window.__sockets.filter((ws) => ws.readyState === 1).length > 0"
+            " && window.__sockets.length > 1",
+            timeout=TIMEOUT_MS,
+        )
+        page.wait_for_timeout(1000)
+        expect(page).to_have_url(address)
+        expect(page.locator(".user-message")).to_have_text(["First question"])
+        expect(page.locator(".assistant-message:not(.streaming)")).to_have_count(1)
+
+        page.locator("#composer").fill("Second question")
+        page.locator("#composer").press("Enter")
+        expect(page.locator(".assistant-message:not(.streaming)")).to_have_count(
+            2, timeout=REPLY_TIMEOUT_MS
+        )
+        expect(page).to_have_url(address)
+        expect(page.locator("#conversation-list .conversation-entry")).to_have_count(1)
+        assert fake_provider.last_request is not None
+        assert fake_provider.last_request.messages[0]["content"] == "First question"
+        screenshot(page, "16-after-reconnect")
     finally:
         ctx.close()

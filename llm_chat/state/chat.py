@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 
 import reflex as rx
@@ -130,6 +129,9 @@ class ChatState(AuthState):
     _streaming_reply_id: int = 0
     # Stop was asked for before the reply's row existed (backend only).
     _stop_asked: bool = False
+    # A conversation this tab's turn just created and sent the tab to (backend only): its
+    # page needs no loading then, only the reply so far.
+    _addressed: int = 0
 
     @rx.var
     def show_streaming(self) -> bool:
@@ -154,6 +156,14 @@ class ChatState(AuthState):
         """``on_load``: verify the session, then load the sidebar, models and conversation."""
         if await self.verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
+        raw_id = conversation_id_in(self.router.url.path)
+        addressed, self._addressed = self._addressed, 0
+        if addressed and raw_id == str(addressed) == str(self.conversation_id):
+            # The tab's own new conversation got its address: the page was mounted anew,
+            # everything else it shows is as it was.
+            if self.is_streaming:
+                (await self.get_state(StreamState)).resync()
+            return None
         self.error_key = ""
         self.rename_id = self.delete_id = 0
         self.sidebar_open = False
@@ -164,7 +174,6 @@ class ChatState(AuthState):
             (await self.get_state(StreamState)).resync()
         await self._refresh_models()
         await self._refresh_conversations()
-        raw_id = conversation_id_in(self.router.url.path)
         self.has_older = False
         if not raw_id:
             self.conversation_id = 0
@@ -325,9 +334,13 @@ class ChatState(AuthState):
             )
             if self._stop_asked:
                 turn.stop()
-        if rows.created_conversation:
-            path = json.dumps(conversation_path(rows.conversation_id))
-            yield rx.call_script(f"window.history.replaceState(window.history.state, '', {path})")
+            address = rows.created_conversation and self.conversation_id == rows.conversation_id
+            if address:
+                self._addressed = rows.conversation_id
+        if address:
+            # Through the router (not history.replaceState behind its back), so that a
+            # reconnect or a restart loads this conversation, not the empty page.
+            yield rx.redirect(conversation_path(rows.conversation_id), replace=True)
         async for batch in turn.batches():
             async with self:
                 (await self.get_state(StreamState)).push(batch.text, batch.reasoning)

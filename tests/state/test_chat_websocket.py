@@ -71,11 +71,17 @@ async def test_streamed_reply_is_persisted(
     # them; then the finished message, once.
     streamed = [v for v in streamed_texts(tab, since=mark) if v]
     assert len(streamed) >= 2
-    assert all(b.startswith(a) and len(b) > len(a) for a, b in itertools.pairwise(streamed))
+    # (the same text twice: the resync when the page of the new conversation mounts)
+    assert all(b.startswith(a) for a, b in itertools.pairwise(streamed))
     # (leading white space is not shown while streaming; the stored reply keeps it)
     assert streamed[-1] == reply_text(30).lstrip()
-    chunks = [c for c in tab.values(StreamState, "chunk", since=mark) if c]
-    assert "".join(chunks) == reply_text(30).lstrip()  # no batch is sent twice
+    # No batch is sent twice (a resync, which carries `base`, sends the text so far anew).
+    chunks = [
+        f.get(StreamState, "chunk")
+        for f in tab.frames[mark:]
+        if f.has(StreamState, "chunk") and not f.has(StreamState, "base")
+    ]
+    assert "".join(chunks) == reply_text(30).lstrip()
     assert tab.values(ChatState, "is_streaming", since=mark)[0] is True
     # The send verified the session; the unchanged user fields were not sent again.
     assert tab.values(AuthState, "user_email", since=mark) == []
@@ -91,8 +97,11 @@ async def test_streamed_reply_is_persisted(
     [conversation] = conversations_of(user.id)
     assert tab.get(ChatState, "conversation_id") == conversation.id
     assert [c["id"] for c in tab.get(ChatState, "conversations")] == [conversation.id]
-    [script] = tab.frontend_events("_call_script")
-    assert f"/c/{conversation.id}" in str(script["payload"]["javascript_code"])
+    # The tab went to the new conversation's address through the router (replacing "/").
+    redirect = tab.frontend_events("_redirect")[-1]  # (the first: from /login, signing in)
+    assert redirect["payload"]["path"] == f"/c/{conversation.id}"
+    assert redirect["payload"]["replace"] is True
+    assert tab.visited[-1] == f"/c/{conversation.id}"
 
     # Both messages are stored, the reply complete with its full text.
     rows = stored_messages(conversation.id)
@@ -521,10 +530,19 @@ async def test_a_reasoning_model_streams_its_thinking_on_its_own_channel(
     await sign_in(tab, "thinker@example.com")
     mark = await send(tab, "Think first")
 
-    thoughts = [c for c in tab.values(StreamState, "thought_chunk", since=mark) if c]
+    # Each channel's batches, resyncs (which carry their `base`) left out.
+    thoughts = [
+        f.get(StreamState, "thought_chunk")
+        for f in tab.frames[mark:]
+        if f.has(StreamState, "thought_chunk") and not f.has(StreamState, "thought_base")
+    ]
     assert "".join(thoughts) == "".join(generated_reasoning_tokens(30)).lstrip()
     assert [s for s in tab.values(StreamState, "thought_seq", since=mark) if s]
-    answer = [c for c in tab.values(StreamState, "chunk", since=mark) if c]
+    answer = [
+        f.get(StreamState, "chunk")
+        for f in tab.frames[mark:]
+        if f.has(StreamState, "chunk") and not f.has(StreamState, "base")
+    ]
     assert "".join(answer) == reply_text(20).lstrip()
     # Each channel's batches carry only its own new text: no batch is sent twice.
     assert all(t not in "".join(answer) for t in thoughts)
