@@ -17,6 +17,7 @@ from llm_chat.pages.chat import chat_page
 from llm_chat.pages.settings import settings_page
 from llm_chat.providers.client import provider_connections
 from llm_chat.services.startup import prepare_database
+from llm_chat.services.stream_owners import watch_orphans
 from llm_chat.state.admin import AdminState
 from llm_chat.state.auth import LoginState
 from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
@@ -43,6 +44,9 @@ app = rx.App(
 # import: a `reflex export` must not bake them into a build) and refuse to start with an
 # invalid setting or a weak secret. A plain function task runs, and raises, before serving.
 app.register_lifespan_task(ensure_secrets)
+# Before serving: replies a stopped process left streaming end interrupted (and, with
+# several workers, those of a worker that dies later; see services/stream_owners.py).
+app.register_lifespan_task(watch_orphans)
 app.register_lifespan_task(_on_startup)
 # One provider connection pool, opened at start-up and closed at shutdown.
 app.register_lifespan_task(provider_connections)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, delete, select, update
+from sqlmodel import Session, col, delete, select
 
 from llm_chat.db import inserted_id, transaction
 from llm_chat.errors import NotFoundError, ValidationError
@@ -216,18 +216,3 @@ def delete_conversation(session: Session, *, user_id: int, conversation_id: int)
         delete(Message).where(col(Message.conversation_id) == conversation_id)
     )
     session.delete(conversation)
-
-
-def mark_stale_replies_interrupted(session: Session) -> int:
-    """Mark replies left ``streaming`` by a stopped server as ``interrupted``.
-
-    Returns:
-        How many were marked.
-    """
-    cutoff = utcnow() - STALE_STREAM_AFTER
-    result = session.exec(  # type: ignore[call-overload]
-        update(Message)
-        .where(col(Message.status) == MessageStatus.STREAMING, col(Message.updated_at) < cutoff)
-        .values(status=MessageStatus.INTERRUPTED.value, error="provider.interrupted")
-    )
-    return int(result.rowcount or 0)

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 from llm_chat.config import PROJECT_ROOT, environment
 from llm_chat.db import get_engine, session_scope
 from llm_chat.services.catalog import seed_from_environment
-from llm_chat.services.conversations import mark_stale_replies_interrupted
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +33,7 @@ def schema_is_current() -> bool:
 
 
 def prepare_database() -> None:
-    """Create providers for API keys in the environment (or .env); close replies a crash left
-    open."""
+    """Create providers for API keys in the environment (or .env)."""
     if not schema_is_current():
         return
     try:
@@ -43,9 +41,3 @@ def prepare_database() -> None:
             seed_from_environment(session, environ=environment())
     except IntegrityError:  # another worker seeded at the same moment
         logger.info("Providers were seeded by another worker")
-    with session_scope() as session:
-        marked = mark_stale_replies_interrupted(session)
-    if marked:
-        logger.warning(
-            "Marked %d replies left streaming by a stopped server as interrupted", marked
-        )

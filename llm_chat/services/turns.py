@@ -23,6 +23,7 @@ from llm_chat.providers import ChatMessage, StreamStats, classify_provider_error
 from llm_chat.providers.errors import INTERRUPTED
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.replies import Batch, ReplyFeed, batch_by_time
+from llm_chat.services.stream_owners import owners
 from llm_chat.services.stream_slots import RENEW_SECONDS, slot_store, take_slot
 from llm_chat.services.turn_plan import ModelChoice, TurnPlan, plan_gateway_turn, plan_turn
 from llm_chat.services.turn_rows import NOT_SAVED, TurnRows, record_turn, save_reply
@@ -208,6 +209,8 @@ class RunningTurn:
             await batches.aclose()
             try:
                 await asyncio.shield(self._save(status, error))
+                if self.reply_message_id:
+                    await asyncio.shield(owners().release(self.reply_message_id))
             finally:
                 _unregister(self)
                 await asyncio.shield(slot_store().give_back(self.user_id, self._slot))
@@ -299,6 +302,8 @@ async def _launch(plan: TurnPlan, slot: str) -> RunningTurn:
     try:
         await feed.wait_answered(RECORD_WAIT_SECONDS)
         rows = await record_turn(plan=plan) if plan.store else NOT_SAVED
+        if rows.reply_message_id:
+            await owners().claim(rows.reply_message_id)
     except BaseException:
         await feed.aclose()
         raise
