@@ -26,7 +26,12 @@ from llm_chat.i18n import translate
 from llm_chat.security import SecretBox
 from llm_chat.services import catalog
 from llm_chat.services.access import SYSTEM
-from tests.fake_provider import FakeProvider, generated_reasoning_tokens, generated_tokens
+from tests.fake_provider import (
+    FakeProvider,
+    ReplySpec,
+    generated_reasoning_tokens,
+    generated_tokens,
+)
 from tests.support.app_process import AppConfig, RunningApp, running_app
 from tests.support.browser import OUTPUT_DIR, FrameRecorder, chromium, screenshot
 
@@ -389,7 +394,9 @@ def test_chinese_and_dark_mode(app: RunningApp, context: BrowserContext) -> None
     expect(page.locator("#send-button")).to_have_text("发送")
 
 
-def test_phone_layout_rename_and_delete(app: RunningApp, browser: Browser) -> None:
+def test_phone_layout_rename_and_delete(
+    app: RunningApp, browser: Browser, fake_provider: FakeProvider
+) -> None:
     """On a phone the chat gets the full width; the sidebar opens over it to rename and delete."""
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     phone.set_default_timeout(TIMEOUT_MS)
@@ -401,13 +408,30 @@ def test_phone_layout_rename_and_delete(app: RunningApp, browser: Browser) -> No
         assert box is not None
         assert box["x"] + box["width"] <= 390  # the send button is on screen
         expect(page.locator("#sidebar")).to_be_hidden()
+        # The empty chat's hint keeps off the screen's edges (once the styles have loaded).
+        page.wait_for_function(
+            """() => {
+                const hint = document.querySelector('#empty-chat p');
+                if (!hint) return false;
+                const box = hint.getBoundingClientRect();
+                return box.left >= 16 && box.right <= 390 - 16;
+            }"""
+        )
 
         question = "Short question from a phone"
         finished = page.locator(".assistant-message:not(.streaming)")
+        # A reply with a table: its cells have borders and room.
+        fake_provider.enqueue(
+            ReplySpec(text="Here:\n\n| Tea | Minutes |\n|---|---|\n| Green | 2 |\n| Black | 4 |")
+        )
         page.locator("#composer").fill(question)
         page.locator("#composer").press("Enter")
         # (right after Enter the reply has not started: wait for the finished message)
         expect(finished).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+        cell = finished.locator("td").first
+        expect(cell).to_have_text("Green")
+        assert cell.evaluate("(td) => getComputedStyle(td).borderTopStyle") == "solid"
+        assert float(cell.evaluate("(td) => getComputedStyle(td).paddingLeft")[:-2]) >= 8
         expect(page.locator("#streaming-text")).to_have_count(0)
         # A second turn joins the first (the browser appends it; the history is not re-sent).
         page.locator("#composer").fill("And a follow-up")
@@ -554,3 +578,18 @@ def test_a_reconnect_keeps_the_tab_in_its_conversation(
         screenshot(page, "16-after-reconnect")
     finally:
         ctx.close()
+
+
+def test_the_settings_page_links_to_the_api_docs(app: RunningApp, context: BrowserContext) -> None:
+    """The docs link works in the production build (one port for pages and back end)."""
+    page = context.new_page()
+    register(page, app, new_account("docs"))
+    page.goto(app.url + "/settings")
+    link = page.locator("#api-docs-link")
+    expect(link).to_be_visible()
+    href = link.get_attribute("href")
+    assert href is not None
+    assert href.endswith("/api/docs")
+    docs = page.request.get(href)
+    assert docs.status == 200
+    assert "swagger" in docs.text().lower()

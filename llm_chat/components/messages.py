@@ -184,13 +184,16 @@ def empty_state() -> rx.Component:
     return rx.center(
         rx.vstack(
             rx.icon("message_square_text", size=40, color=rx.color("accent", 9)),
-            rx.heading(t("chat.empty_title"), size="6"),
-            rx.text(t("chat.empty_hint"), color_scheme="gray"),
+            rx.heading(t("chat.empty_title"), size="6", text_align="center"),
+            rx.text(t("chat.empty_hint"), color_scheme="gray", text_align="center"),
             align="center",
             spacing="3",
         ),
         flex="1",
         width="100%",
+        # Off the screen's edges on a phone.
+        padding_x="1.5em",
+        id="empty-chat",
     )
 
 

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import reflex as rx
+from reflex.config import get_config
 
 from llm_chat.components.layout import confirm_dialog, error_callout
 from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
@@ -125,12 +126,24 @@ def revoke_dialog() -> rx.Component:
     )
 
 
+def api_docs_url() -> str:
+    """Where the API's docs are: on the back end's address (``make run`` serves the pages
+    on :3000 and the back end on :8000; a production build serves both on one port)."""
+    return get_config().api_url.rstrip("/") + "/api/docs"
+
+
 def api_keys_panel() -> rx.Component:
     """Everything about API keys."""
     return rx.vstack(
         rx.heading(t("settings.api_keys"), size="5"),
         rx.text(t("settings.api_keys_hint"), color_scheme="gray", size="2"),
-        rx.link(t("settings.api_docs"), href="/api/docs", is_external=True, size="2"),
+        rx.link(
+            t("settings.api_docs"),
+            href=api_docs_url(),
+            is_external=True,
+            size="2",
+            id="api-docs-link",
+        ),
         error_callout(SettingsState.error_key),
         rx.cond(
             SettingsState.notice_key != "",
