@@ -12,11 +12,11 @@ import { useEffect, useRef } from "react";
 // 1000-token reply cost Chromium ~3.4 s of CPU, at 10 about 2.2 s.
 const REVEAL_STEP_MS = 100;
 
-export function StreamingText({ seq, base, chunk, ref, ...props }) {
+export function StreamingText({ seq, base, chunk, onGap, ref, ...props }) {
   // Reflex passes a ref object when the element has an id; otherwise keep our own.
   const ownRef = useRef(null);
   const elementRef = ref ?? ownRef;
-  const stream = useRef({ seq: null, pending: "", gap: 40, last: 0, timer: 0 });
+  const stream = useRef({ seq: null, pending: "", gap: 40, last: 0, timer: 0, asked: null });
 
   useEffect(() => {
     const el = elementRef.current;
@@ -25,10 +25,19 @@ export function StreamingText({ seq, base, chunk, ref, ...props }) {
     if (seq === base) {
       if (s.timer) clearTimeout(s.timer);
       el.textContent = chunk;
-      Object.assign(s, { seq, pending: "", timer: 0, last: performance.now() });
+      Object.assign(s, { seq, pending: "", timer: 0, last: performance.now(), asked: null });
       return;
     }
-    if (s.seq === null || seq !== s.seq + 1) return;
+    if (s.seq === null || seq !== s.seq + 1) {
+      // A batch went unseen (React merged deltas that came together, or the element
+      // mounted mid-stream): ask once for the whole text so far; batches wait for it.
+      if (s.seq !== null && seq <= s.seq) return;
+      if (s.asked === null && onGap) {
+        s.asked = seq;
+        onGap();
+      }
+      return;
+    }
     const now = performance.now();
     s.gap = Math.min(400, Math.max(16, now - s.last));
     s.last = now;

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -593,3 +594,28 @@ def test_the_settings_page_links_to_the_api_docs(app: RunningApp, context: Brows
     docs = page.request.get(href)
     assert docs.status == 200
     assert "swagger" in docs.text().lower()
+
+
+def test_a_reload_mid_reply_shows_the_text_so_far_at_once(
+    app: RunningApp, context: BrowserContext
+) -> None:
+    """The reply so far is back as soon as the page is, and goes on streaming."""
+    page = context.new_page()
+    register(page, app, new_account("reloader"))
+    page.locator("#composer").fill("A long answer, please")
+    page.locator("#composer").press("Enter")
+    before = wait_for_streaming_text(page, 100)
+    page.reload(wait_until="domcontentloaded")
+    reloaded = time.monotonic()
+    # Within a second of the page's load, and longer than before the reload.
+    page.wait_for_function(
+        "(n) => (document.getElementById('streaming-text')?.textContent ?? '').length > n",
+        arg=len(before),
+        timeout=5_000,
+    )
+    assert time.monotonic() - reloaded < 2.0
+    now = page.locator("#streaming-text").inner_text()
+    assert REPLY_TEXT.startswith(now.strip())
+    finished = page.locator(".assistant-message:not(.streaming)")
+    expect(finished).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
+    expect(finished).to_have_text(REPLY_TEXT)

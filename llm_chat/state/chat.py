@@ -362,6 +362,12 @@ class ChatState(AuthState):
         self.sidebar_open = not self.sidebar_open
 
     @rx.event
+    async def resync_stream(self) -> None:
+        """Send the whole reply so far again (the page missed a batch of it)."""
+        if self.is_streaming:
+            (await self.get_state(StreamState)).resync()
+
+    @rx.event
     def stop_streaming(self) -> None:
         """End the reply now; what was written so far is kept as ``stopped``."""
         if not self.is_streaming:
