@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from llm_chat.components.composer import composer
+from llm_chat.components.conversation_url import conversation_url
 from llm_chat.components.layout import loading_screen
 from llm_chat.components.messages import message_list
 from llm_chat.components.sidebar import mobile_top_bar, sidebar, sidebar_backdrop
@@ -16,6 +17,7 @@ def chat_page() -> rx.Component:
     return rx.cond(
         ChatState.signed_in,
         rx.hstack(
+            conversation_url(),
             sidebar_backdrop(),
             sidebar(),
             rx.vstack(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 
 import reflex as rx
@@ -75,11 +74,6 @@ class ModelItem:
 
     id: str
     name: str
-
-
-def conversation_path(conversation_id: int) -> str:
-    """The URL of a conversation."""
-    return f"/c/{conversation_id}"
 
 
 def conversation_id_in(path: str) -> str:
@@ -325,9 +319,6 @@ class ChatState(AuthState):
             )
             if self._stop_asked:
                 turn.stop()
-        if rows.created_conversation:
-            path = json.dumps(conversation_path(rows.conversation_id))
-            yield rx.call_script(f"window.history.replaceState(window.history.state, '', {path})")
         async for batch in turn.batches():
             async with self:
                 (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
