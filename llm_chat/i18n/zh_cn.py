@@ -72,6 +72,8 @@ ZH_CN: dict[str, str] = {
     "chat.context_dropped": "为适应模型的上下文长度，较早的消息未被发送。",
     "chat.thinking": "思考过程",
     "chat.reply_by": "回复来自",
+    "chat.image": "图片",
+    "chat.image_not_loaded": "回复中的图片不会自动加载。在新标签页中打开：",
     # Errors
     "error.generic": "出了点问题，请重试。",
     "error.invalid_input": "部分输入无效。",

@@ -102,6 +102,9 @@ async def test_streamed_reply_is_persisted(
     assert redirect["payload"]["path"] == f"/c/{conversation.id}"
     assert redirect["payload"]["replace"] is True
     assert tab.visited[-1] == f"/c/{conversation.id}"
+    # No script for the browser to eval (its Content-Security-Policy forbids eval).
+    assert tab.frontend_events("_call_script") == []
+    assert tab.frontend_events("_call_function") == []
 
     # Both messages are stored, the reply complete with its full text.
     rows = stored_messages(conversation.id)

@@ -1,4 +1,5 @@
-"""Playwright helpers: Debian's Chromium, screenshots, and a recorder of websocket frames."""
+"""Playwright helpers: Debian's Chromium, screenshots, recorders of websocket frames and of
+Content-Security-Policy violations."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, WebSocket, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    WebSocket,
+    sync_playwright,
+)
 
 from llm_chat.config import PROJECT_ROOT
 
@@ -62,3 +70,38 @@ class FrameRecorder:
 
 def _text(payload: str | bytes) -> str:
     return payload if isinstance(payload, str) else payload.decode("utf-8", errors="replace")
+
+
+# Reports each violation of the page's Content-Security-Policy to the test.
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.__reportPolicyViolation(
+    `${event.effectiveDirective} blocked ${event.blockedURI || "(inline)"} on ` +
+      `${location.pathname} at ${event.sourceFile}:${event.lineNumber} ${event.sample}`,
+  );
+});
+"""
+
+
+class PolicyViolations:
+    """Keeps every Content-Security-Policy violation of the browser contexts it watches.
+
+    Two sources: the ``securitypolicyviolation`` events of each page, and Chromium's console
+    messages about the policy (it logs each violation as an error).
+    """
+
+    def __init__(self) -> None:
+        """Nothing recorded yet."""
+        self.seen: list[str] = []
+
+    def watch(self, context: BrowserContext) -> None:
+        """Record the violations of every page of ``context`` from now on, reloads included."""
+        context.expose_binding(
+            "__reportPolicyViolation", lambda _source, text: self.seen.append(f"event: {text}")
+        )
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("console", self._on_console)
+
+    def _on_console(self, message: ConsoleMessage) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.seen.append(f"console: {message.text}")
