@@ -148,8 +148,11 @@ class Settings(StorageSettings):
     encryption_key: str = Field(
         default="", validate_default=True, validation_alias="LLM_CHAT_ENCRYPTION_KEY"
     )
+    # A day: tokens are revoked in the database on sign out, so the lifetime only bounds a
+    # token nobody revoked (one copied from a browser left signed in). There is no refresh:
+    # people sign in once a day.
     jwt_ttl_seconds: int = Field(
-        default=7 * 24 * 3600, gt=0, validation_alias="LLM_CHAT_JWT_TTL_SECONDS"
+        default=24 * 3600, gt=0, validation_alias="LLM_CHAT_JWT_TTL_SECONDS"
     )
     stream_batch_ms: float = Field(
         default=40, ge=0, allow_inf_nan=False, validation_alias="LLM_CHAT_STREAM_BATCH_MS"

@@ -297,17 +297,29 @@ async def _launch(plan: TurnPlan) -> RunningTurn:
 
 
 async def start_turn(
-    *, user_id: int, conversation_id: int | None, model: ModelChoice, text: str
+    *,
+    user_id: int,
+    conversation_id: int | None,
+    model: ModelChoice,
+    text: str,
+    token_version: int | None = None,
 ) -> RunningTurn:
     """Start a chat turn of a signed-in user (whose token's signature the door checked).
 
-    ``model``: see :data:`llm_chat.services.turn_plan.ModelChoice`.
+    ``model``: see :data:`llm_chat.services.turn_plan.ModelChoice`. ``token_version``: the
+    sign-in token's, if the door has not checked it against the database.
 
     Raises:
         ValidationError, AuthError, NotFoundError, ProviderError: as
             :func:`llm_chat.services.turn_plan.plan_turn`; nothing is written then.
     """
-    plan = await plan_turn(user_id=user_id, conversation_id=conversation_id, model=model, text=text)
+    plan = await plan_turn(
+        user_id=user_id,
+        conversation_id=conversation_id,
+        model=model,
+        text=text,
+        token_version=token_version,
+    )
     return await _launch(plan)
 
 

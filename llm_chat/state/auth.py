@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable
 
 import reflex as rx
@@ -9,8 +10,8 @@ from reflex.event import EventSpec
 
 from llm_chat.config import get_settings
 from llm_chat.errors import AppError, AuthError
-from llm_chat.security import InvalidTokenError, create_token, decode_token
-from llm_chat.services import users
+from llm_chat.security import InvalidTokenError, TokenClaims, decode_token
+from llm_chat.services import sessions, users
 from llm_chat.services.users import UserInfo
 
 LOGIN_ROUTE = "/login"
@@ -36,20 +37,21 @@ class AuthState(rx.State):
         settings = get_settings()
         try:
             claims = decode_token(self.auth_token, settings.jwt_secret)
-            user = await users.get_active_user(user_id=claims.user_id)
+            user = await users.get_active_user(user_id=claims.user_id, token_version=claims.version)
         except (InvalidTokenError, AuthError):
             self._forget_user()
             return None
         self._show_user(user)
         return user
 
-    def token_user_id(self) -> int | None:
-        """The user id of a validly signed, unexpired token (else sign out); no database.
+    def token_claims(self) -> TokenClaims | None:
+        """What a validly signed, unexpired token says (else sign out); no database.
 
-        For handlers whose own transaction checks that the account is still active.
+        For handlers whose own transaction checks that the account is still active and the
+        token not revoked (they pass its version on).
         """
         try:
-            return decode_token(self.auth_token, get_settings().jwt_secret).user_id
+            return decode_token(self.auth_token, get_settings().jwt_secret)
         except InvalidTokenError:
             self._forget_user()
             return None
@@ -75,8 +77,7 @@ class AuthState(rx.State):
         self.signed_in = False
 
     def _start_session(self, user: UserInfo) -> None:
-        settings = get_settings()
-        self.auth_token = create_token(user.id, settings.jwt_secret, settings.jwt_ttl_seconds)
+        self.auth_token = sessions.token_for(user)
         self._show_user(user)
 
     @rx.event
@@ -87,8 +88,13 @@ class AuthState(rx.State):
         return None
 
     @rx.event
-    def sign_out(self):
-        """Forget the token in this browser and go to sign in."""
+    async def sign_out(self):
+        """End the session on the server (the token stops working wherever it is, and so do
+        the user's other sessions), forget it in this browser and go to sign in."""
+        claims = self.token_claims()
+        if claims is not None:
+            with contextlib.suppress(AuthError):  # revoked already
+                await sessions.sign_out(user_id=claims.user_id, token_version=claims.version)
         self.auth_token = ""
         self._forget_user()
         return rx.redirect(LOGIN_ROUTE)

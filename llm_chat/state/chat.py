@@ -11,6 +11,7 @@ from reflex.event import EventSpec
 
 from llm_chat.errors import AppError, AuthError
 from llm_chat.providers import ProviderError
+from llm_chat.security import TokenClaims
 from llm_chat.services import catalog, conversations, turns
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.turn_plan import validate_message
@@ -233,9 +234,10 @@ class ChatState(AuthState):
         if model_id in {m.id for m in self.models}:
             self.selected_model = model_id
 
-    async def _accept(self, text: str) -> int | EventSpec | None:
-        """Take ``text`` as this tab's next question: the user's id, else why not (an error
-        shown, or a redirect). Marks the tab busy. Call inside ``async with self``."""
+    async def _accept(self, text: str) -> TokenClaims | EventSpec | None:
+        """Take ``text`` as this tab's next question: the claims of the user's token, else
+        why not (an error shown, or a redirect). Marks the tab busy. Call inside
+        ``async with self``."""
         if self.is_streaming:
             self.error_key = "chat.busy"
             return None
@@ -244,14 +246,14 @@ class ChatState(AuthState):
         except AppError as exc:
             self.error_key = exc.code
             return None
-        # The signature only: the turn's own transaction checks that the account is active.
-        user_id = self.token_user_id()
-        if user_id is None:
+        # The signature only: the turn's own transaction checks that the account is active
+        # and the token not revoked.
+        claims = self.token_claims()
+        if claims is None:
             return rx.redirect(LOGIN_ROUTE)
-        if user_id != self._user_id:  # another account signed in (shared storage)
-            if await self.verified_user() is None:
-                return rx.redirect(LOGIN_ROUTE)
-            user_id = self._user_id
+        # Another account signed in (shared storage): check it now.
+        if claims.user_id != self._user_id and await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
         if not self.selected_model:
             await self._refresh_models()
             if not self.selected_model:
@@ -264,7 +266,7 @@ class ChatState(AuthState):
         (await self.get_state(StreamState)).restart()
         self.streaming_conversation_id = self.conversation_id
         self.pending_question = text
-        return user_id
+        return claims
 
     def _end_turn(self) -> None:
         """The tab is free for its next question."""
@@ -283,14 +285,15 @@ class ChatState(AuthState):
         async with self:
             accepted = await self._accept(text)
             model, conversation_id = self.selected_model, self.conversation_id
-        if not isinstance(accepted, int):
+        if not isinstance(accepted, TokenClaims):
             if accepted is not None:
                 yield accepted
             return
         yield rx.set_value(COMPOSER_ID, "")
         try:
             turn = await turns.start_turn(
-                user_id=accepted,
+                user_id=accepted.user_id,
+                token_version=accepted.version,
                 conversation_id=conversation_id or None,
                 model=int(model),
                 text=text,

@@ -103,14 +103,16 @@ def test_a_deleted_conversations_ids_are_never_reused(
     _turn(user.id, model_id, "An older conversation")
     newest = _turn(user.id, model_id, "Deleted soon")
     with session_scope() as session:
-        newest_message = max(
-            session.exec(select(Message.id).where(Message.conversation_id == newest)).all()
-        )
+        newest_message = session.exec(
+            select(func.max(Message.id)).where(Message.conversation_id == newest)
+        ).one()
         conversations.delete_conversation.within(session, user_id=user.id, conversation_id=newest)
     created = _turn(user.id, model_id, "Made after the delete")
     with session_scope() as session:
-        first_message = min(
-            session.exec(select(Message.id).where(Message.conversation_id == created)).all()
-        )
+        first_message = session.exec(
+            select(func.min(Message.id)).where(Message.conversation_id == created)
+        ).one()
     assert created > newest
+    assert first_message is not None
+    assert newest_message is not None
     assert first_message > newest_message
