@@ -248,7 +248,7 @@ class ChatState(AuthState):
             return None
         # The signature only: the turn's own transaction checks that the account is active
         # and the token not revoked.
-        claims = self.token_claims()
+        claims = await self.token_claims()
         if claims is None:
             return rx.redirect(LOGIN_ROUTE)
         # Another account signed in (shared storage): check it now.
@@ -267,6 +267,10 @@ class ChatState(AuthState):
         self.streaming_conversation_id = self.conversation_id
         self.pending_question = text
         return claims
+
+    def _shows(self, reply_id: int) -> bool:
+        """Whether the tab still shows reply ``reply_id`` (not after signing out)."""
+        return self.is_streaming and self._streaming_reply_id == reply_id
 
     def _end_turn(self) -> None:
         """The tab is free for its next question."""
@@ -303,7 +307,7 @@ class ChatState(AuthState):
             async with self:
                 self._end_turn()
                 if signed_out:
-                    self._forget_user()
+                    await self._forget_user()
                 else:
                     self.error_key = exc.code
                     await self._refresh_models()
@@ -318,6 +322,8 @@ class ChatState(AuthState):
             return
         rows = turn.rows
         async with self:
+            if not self.is_streaming or self._user_id != accepted.user_id:
+                return  # signed out meanwhile: the turn goes on, and is saved, unseen
             self._streaming_question_id = rows.user_message_id
             self._streaming_reply_id = rows.reply_message_id
             self.streaming_conversation_id = rows.conversation_id
@@ -333,9 +339,13 @@ class ChatState(AuthState):
             yield rx.call_script(f"window.history.replaceState(window.history.state, '', {path})")
         async for batch in turn.batches():
             async with self:
+                if not self._shows(rows.reply_message_id):
+                    return
                 (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
         outcome = await turn.outcome()
         async with self:
+            if not self._shows(rows.reply_message_id):
+                return
             if self.conversation_id == rows.conversation_id:
                 self.turns_since_load += 1
                 self.last_turn = [MessageItem.of(view) for view in turn.messages(outcome)]
