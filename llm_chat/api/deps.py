@@ -71,6 +71,27 @@ async def get_current_user(token: BearerToken) -> UserInfo:
 CurrentUser = Annotated[UserInfo, Depends(get_current_user)]
 
 
+def client_address(request: Request) -> str:
+    """The caller's IP address ("" if unknown), as the websocket's is found (Reflex's
+    ``router.session.client_ip``): the connection's peer or, behind
+    ``LLM_CHAT_TRUSTED_PROXY_HOPS`` reverse proxies, the address the outermost one saw.
+
+    Granian, which serves the app, leaves ``X-Forwarded-For`` alone, and a client can send
+    one: each trusted proxy appends the address it saw, so the hops-th entry from the right
+    is the first one no client could have written.
+    """
+    peer = request.client.host if request.client is not None else ""
+    hops = get_settings().trusted_proxy_hops
+    if not hops:
+        return peer
+    forwarded = [a.strip() for a in request.headers.get("x-forwarded-for", "").split(",")]
+    forwarded = [a for a in forwarded if a]
+    return forwarded[-hops] if len(forwarded) >= hops else peer
+
+
+ClientAddress = Annotated[str, Depends(client_address)]
+
+
 def get_language(request: Request) -> str:
     """The caller's language, from ``Accept-Language``."""
     return negotiate(request.headers.get("accept-language", ""))

@@ -31,6 +31,7 @@ EN: dict[str, str] = {
     "auth.invalid_token": (
         "The sign-in token is missing, malformed, expired or signed out. Get a new one."
     ),
+    "auth.too_many_attempts": "Too many failed sign-ins. Try again in {minutes} min.",
     "auth.wrong_password": "The current password is wrong.",
     "auth.logout_needs_token": (
         "Sign out takes a sign-in token. Revoke a personal API key on the settings page."

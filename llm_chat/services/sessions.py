@@ -1,4 +1,4 @@
-"""Sign-in sessions: the tokens the doors hand out, and ending them.
+"""Sign-in sessions: signing in (with limits), the tokens the doors hand out, and ending them.
 
 A sign-in token is a JWT that names its user and carries the user's token version
 (``User.token_version``). Every use checks the version against the database
@@ -13,10 +13,36 @@ from sqlmodel import Session
 
 from llm_chat.config import get_settings
 from llm_chat.db import short_transaction, transaction
-from llm_chat.errors import AuthError, NotFoundError
+from llm_chat.errors import AuthError, NotFoundError, RateLimitedError
 from llm_chat.security import create_token
+from llm_chat.services import sign_in_limits
 from llm_chat.services.access import require_admin
-from llm_chat.services.users import UserInfo, revoke_tokens
+from llm_chat.services.users import UserInfo, authenticate, normalize_email, revoke_tokens
+
+
+async def sign_in(*, email: str, password: str, address: str) -> UserInfo:
+    """The user with these credentials, unless the account or the client address failed
+    too often lately (see :mod:`llm_chat.services.sign_in_limits`). Slow (bcrypt).
+
+    Args:
+        email: As typed.
+        password: As typed.
+        address: The client's IP address ("" if unknown: then only the account counts).
+
+    Raises:
+        RateLimitedError: too many failures lately; the password was not checked, so the
+            answer is the same whether it was right.
+        AuthError: as :func:`llm_chat.services.users.authenticate`.
+    """
+    email = normalize_email(email)
+    await sign_in_limits.forget_old_attempts()
+    attempt = await sign_in_limits.record_attempt(email=email, address=address)
+    wait = await sign_in_limits.admit(attempt_id=attempt, email=email, address=address)
+    if wait:
+        raise RateLimitedError(retry_after=wait)
+    user = await authenticate(email=email, password=password)
+    await sign_in_limits.forget_failures(email=email)
+    return user
 
 
 def token_for(user: UserInfo) -> str:

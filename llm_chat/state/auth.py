@@ -10,7 +10,7 @@ from reflex.event import EventSpec
 from reflex.state import BaseState
 
 from llm_chat.config import get_settings
-from llm_chat.errors import AppError, AuthError
+from llm_chat.errors import AppError, AuthError, RateLimitedError
 from llm_chat.security import InvalidTokenError, TokenClaims, decode_token
 from llm_chat.services import sessions, users
 from llm_chat.services.users import UserInfo
@@ -132,6 +132,8 @@ class LoginState(AuthState):
 
     # Translation key of the last error, or empty.
     error_key: str = ""
+    # How many minutes to wait before trying again, for "auth.too_many_attempts".
+    retry_minutes: int = 0
     # True while the password is being checked.
     busy: bool = False
 
@@ -149,6 +151,8 @@ class LoginState(AuthState):
             user = await action
         except AppError as exc:
             self.error_key = exc.code
+            if isinstance(exc, RateLimitedError):
+                self.retry_minutes = exc.retry_minutes
             return None
         finally:
             self.busy = False
@@ -162,8 +166,10 @@ class LoginState(AuthState):
         self.busy = True
         yield
         yield await self._enter(
-            users.authenticate(
-                email=str(form.get("email", "")), password=str(form.get("password", ""))
+            sessions.sign_in(
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+                address=self.router.session.client_ip,
             )
         )
 

@@ -191,3 +191,24 @@ async def test_a_revoked_token_cannot_start_a_turn(
     assert tab.get(AuthState, "signed_in") is False
     assert conversations_of(user.id) == []
     assert provider.chat_requests == []
+
+
+async def test_sign_in_is_refused_for_a_while_after_five_failures(
+    sqlite_db: Engine, open_tab: TabFactory
+) -> None:
+    make_user("yan@example.com")
+    tab = open_tab()
+    await tab.connect("/login")
+    for password in [PASSWORD + "x"] * 5 + [PASSWORD]:
+        mark = len(tab.frames)
+        await tab.call(
+            LoginState.sign_in,
+            {"form": {"email": "yan@example.com", "password": password}},
+            until=lambda t, mark=mark: t.values(LoginState, "busy", since=mark)[-1:] == [False],
+            timeout=TIMEOUT,
+        )
+    # The right password, during the lock: refused, saying how long to wait.
+    assert tab.get(LoginState, "error_key") == "auth.too_many_attempts"
+    assert tab.get(LoginState, "retry_minutes") == 1
+    assert tokens_sent(tab) == []
+    assert tab.frontend_events("_redirect") == []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from llm_chat.api.deps import BearerToken, sign_in_claims
+from llm_chat.api.deps import BearerToken, ClientAddress, sign_in_claims
 from llm_chat.api.schemas import ErrorOut, TokenIn, TokenOut, error_responses
 from llm_chat.config import get_settings
 from llm_chat.errors import ValidationError
-from llm_chat.services import api_keys, sessions, users
+from llm_chat.services import api_keys, sessions
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -18,11 +18,16 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
     responses={
         **error_responses(400, 403, 413, 422),
         401: {"model": ErrorOut, "description": "Wrong email or password"},
+        429: {
+            "model": ErrorOut,
+            "description": "Too many failed sign-ins for this account or from this address "
+            "lately: try again after `Retry-After` seconds",
+        },
     },
 )
-async def issue_token(body: TokenIn) -> TokenOut:
+async def issue_token(body: TokenIn, address: ClientAddress) -> TokenOut:
     """Sign in: the same token the web app uses, valid for ``expires_in`` seconds."""
-    user = await users.authenticate(email=body.email, password=body.password)
+    user = await sessions.sign_in(email=body.email, password=body.password, address=address)
     return TokenOut(
         access_token=sessions.token_for(user), expires_in=get_settings().jwt_ttl_seconds
     )

@@ -108,3 +108,23 @@ async def test_a_new_password_or_an_admin_ends_api_sessions(client: httpx.AsyncC
     assert (await client.get("/api/models", headers=bearer(before_change))).status_code == 401
     after = await _token(client, "oz@example.com", "A-brand-new-secret-9")
     assert (await client.get("/api/models", headers=bearer(after))).status_code == 200
+
+
+async def test_repeated_failures_get_429_whatever_the_password(client: httpx.AsyncClient) -> None:
+    make_user("pat@example.com")
+    for _ in range(5):
+        wrong = {"email": "pat@example.com", "password": "wrong password"}
+        assert (await client.post("/api/auth/token", json=wrong)).status_code == 401
+    locked = []
+    for password in (PASSWORD, "wrong password"):
+        response = await client.post(
+            "/api/auth/token", json={"email": "pat@example.com", "password": password}
+        )
+        locked.append((response.status_code, response.headers["retry-after"], response.json()))
+    assert locked[0] == locked[1]  # the right password is not told apart
+    status, retry_after, body = locked[0]
+    assert (status, retry_after) == (429, "60")
+    assert body == {
+        "code": "auth.too_many_attempts",
+        "detail": "Too many failed sign-ins. Try again in 1 min.",
+    }
