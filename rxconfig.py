@@ -17,6 +17,9 @@ config = rx.Config(
     # loads its page again from the database.
     state_manager_mode="redis" if environ.get("REFLEX_REDIS_URL") else "memory",
     redis_url=environ.get("REFLEX_REDIS_URL"),
+    # Reverse proxies in front of the app: the websocket's client address (sign-in limits)
+    # is then read from X-Forwarded-For, as the API's is (llm_chat/api/deps.py).
+    trusted_proxy_hops=int(environ.get("LLM_CHAT_TRUSTED_PROXY_HOPS") or 0),
     cors_allowed_origins=environ.get(
         "LLM_CHAT_ALLOWED_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000"
     ).split(","),

@@ -41,14 +41,26 @@ def run_migrations_online() -> None:
     """Apply migrations over a live connection."""
     engine = create_db_engine(_database_url())
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations rebuild a SQLite table (copy, drop, rename): with foreign keys
+            # enforced, dropping a table that others reference would delete their rows by
+            # cascade. Off here, before any transaction (SQLite ignores it inside one), and
+            # checked after; the app's own connections keep them on.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # ends the transaction SQLAlchemy began for it
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
+            render_as_batch=sqlite,
             compare_type=True,
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"a migration broke a foreign key: {tuple(broken)}")
     engine.dispose()
 
 

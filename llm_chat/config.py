@@ -148,9 +148,26 @@ class Settings(StorageSettings):
     encryption_key: str = Field(
         default="", validate_default=True, validation_alias="LLM_CHAT_ENCRYPTION_KEY"
     )
+    # A day: tokens are revoked in the database on sign out, so the lifetime only bounds a
+    # token nobody revoked (one copied from a browser left signed in). There is no refresh:
+    # people sign in once a day.
     jwt_ttl_seconds: int = Field(
-        default=7 * 24 * 3600, gt=0, validation_alias="LLM_CHAT_JWT_TTL_SECONDS"
+        default=24 * 3600, gt=0, validation_alias="LLM_CHAT_JWT_TTL_SECONDS"
     )
+    # Sign-in attempts (services/sign_in_limits.py): failures of one account within the
+    # window before it is locked for a while, and of one client address.
+    signin_account_limit: int = Field(
+        default=5, gt=0, validation_alias="LLM_CHAT_SIGNIN_ACCOUNT_LIMIT"
+    )
+    signin_address_limit: int = Field(
+        default=30, gt=0, validation_alias="LLM_CHAT_SIGNIN_ADDRESS_LIMIT"
+    )
+    signin_window_seconds: int = Field(
+        default=15 * 60, gt=0, validation_alias="LLM_CHAT_SIGNIN_WINDOW_SECONDS"
+    )
+    # Reverse proxies in front of the app that append the client's address to
+    # X-Forwarded-For (0: none, the header is ignored: a client could forge it).
+    trusted_proxy_hops: int = Field(default=0, ge=0, validation_alias="LLM_CHAT_TRUSTED_PROXY_HOPS")
     stream_batch_ms: float = Field(
         default=40, ge=0, allow_inf_nan=False, validation_alias="LLM_CHAT_STREAM_BATCH_MS"
     )

@@ -7,6 +7,8 @@ internals (stack traces, provider bodies, SQL) stay in the server log.
 
 from __future__ import annotations
 
+import math
+
 
 class AppError(Exception):
     """A failure the user caused or can act on; ``code`` names it."""
@@ -47,3 +49,21 @@ class LimitError(AppError):
     """The user is over a limit for now (too many replies at once); trying later works."""
 
     code = "error.limit"
+
+
+class RateLimitedError(AppError):
+    """Too many attempts lately: try again in ``retry_after`` seconds.
+
+    Its text takes ``{minutes}``: :attr:`retry_minutes`.
+    """
+
+    code = "auth.too_many_attempts"
+
+    def __init__(self, retry_after: int, code: str | None = None) -> None:
+        super().__init__(code, detail=f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+    @property
+    def retry_minutes(self) -> int:
+        """The wait in whole minutes, rounded up."""
+        return math.ceil(self.retry_after / 60)

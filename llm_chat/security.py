@@ -51,16 +51,29 @@ class TokenClaims:
 
     user_id: int
     expires_at: int
+    # The user's token version when it was issued; a newer one in the database revokes it.
+    version: int
 
 
 class InvalidTokenError(Exception):
     """The token is missing, malformed, forged or expired."""
 
 
-def create_token(user_id: int, secret: str, ttl_seconds: int, now: float | None = None) -> str:
-    """A signed JWT for ``user_id`` that expires after ``ttl_seconds``."""
+def create_token(
+    user_id: int,
+    secret: str,
+    ttl_seconds: int,
+    *,
+    version: int = 0,
+    now: float | None = None,
+) -> str:
+    """A signed JWT for ``user_id`` that expires after ``ttl_seconds``.
+
+    ``version`` is the user's token version (``User.token_version``): the token stops
+    working when it goes up (sign out, a new password).
+    """
     issued = int(now if now is not None else time.time())
-    payload = {"sub": str(user_id), "iat": issued, "exp": issued + ttl_seconds}
+    payload = {"sub": str(user_id), "ver": version, "iat": issued, "exp": issued + ttl_seconds}
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
 
 
@@ -77,9 +90,14 @@ def decode_token(token: str, secret: str) -> TokenClaims:
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["exp", "iat", "sub"]},
+            # Tokens without a version (issued before tokens could be revoked) are refused.
+            options={"require": ["exp", "iat", "sub", "ver"]},
         )
-        return TokenClaims(user_id=int(payload["sub"]), expires_at=int(payload["exp"]))
+        return TokenClaims(
+            user_id=int(payload["sub"]),
+            expires_at=int(payload["exp"]),
+            version=int(payload["ver"]),
+        )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise InvalidTokenError(str(exc)) from exc
 

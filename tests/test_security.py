@@ -33,11 +33,16 @@ def test_passwords_longer_than_72_bytes_are_not_truncated() -> None:
 
 
 def test_token_round_trip_and_expiry() -> None:
-    token = create_token(7, SECRET, ttl_seconds=60)
-    assert decode_token(token, SECRET).user_id == 7
+    token = create_token(7, SECRET, ttl_seconds=60, version=3)
+    claims = decode_token(token, SECRET)
+    assert (claims.user_id, claims.version) == (7, 3)
     expired = create_token(7, SECRET, ttl_seconds=60, now=1_000_000)
     with pytest.raises(InvalidTokenError):
         decode_token(expired, SECRET)
+
+
+# Claims that would be accepted, signed right.
+VALID_CLAIMS = {"sub": "1", "ver": 0, "iat": 1, "exp": 9_999_999_999}
 
 
 @pytest.mark.parametrize(
@@ -45,13 +50,16 @@ def test_token_round_trip_and_expiry() -> None:
     [
         "",
         "not.a.token",
-        jwt.encode({"sub": "1", "iat": 1, "exp": 9_999_999_999}, "y" * 64, algorithm="HS256"),
-        jwt.encode({"sub": "1", "iat": 1}, SECRET, algorithm="HS256"),  # no expiry
-        jwt.encode({"sub": "1", "iat": 1, "exp": 9_999_999_999}, SECRET, algorithm="HS512"),
-        jwt.encode({"sub": "1", "iat": 1, "exp": 9_999_999_999}, None, algorithm="none"),  # type: ignore[arg-type]
+        jwt.encode({**VALID_CLAIMS}, "y" * 64, algorithm="HS256"),
+        jwt.encode({"sub": "1", "ver": 0, "iat": 1}, SECRET, algorithm="HS256"),  # no expiry
+        # No version: issued before tokens could be revoked.
+        jwt.encode({"sub": "1", "iat": 1, "exp": 9_999_999_999}, SECRET, algorithm="HS256"),
+        jwt.encode({**VALID_CLAIMS}, SECRET, algorithm="HS512"),
+        jwt.encode({**VALID_CLAIMS}, None, algorithm="none"),  # type: ignore[arg-type]
     ],
 )
 def test_forged_or_incomplete_tokens_are_rejected(token: str) -> None:
+    assert decode_token(jwt.encode(VALID_CLAIMS, SECRET, algorithm="HS256"), SECRET).version == 0
     with pytest.raises(InvalidTokenError):
         decode_token(token, SECRET)
 

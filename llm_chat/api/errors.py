@@ -15,7 +15,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from llm_chat.errors import AppError, AuthError, ForbiddenError, LimitError, NotFoundError
+from llm_chat.errors import (
+    AppError,
+    AuthError,
+    ForbiddenError,
+    LimitError,
+    NotFoundError,
+    RateLimitedError,
+)
 from llm_chat.i18n import negotiate, translate
 from llm_chat.providers import ProviderError
 from llm_chat.providers import errors as provider_errors
@@ -111,6 +118,8 @@ def _auth_headers(status: int) -> dict[str, str] | None:
 
 def app_error_status(exc: AppError) -> int:
     """The HTTP status for a service error."""
+    if isinstance(exc, RateLimitedError):
+        return 429
     if isinstance(exc, AuthError):
         return 403 if exc.code == "auth.disabled" else 401
     if isinstance(exc, ForbiddenError):
@@ -124,6 +133,11 @@ def app_error_status(exc: AppError) -> int:
 
 async def _on_app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
+    if isinstance(exc, RateLimitedError):
+        text = translate(language_of(request), exc.code).format(minutes=exc.retry_minutes)
+        response = error_response(request, 429, exc.code, text)
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return error_response(request, app_error_status(exc), exc.code)
 
 

@@ -26,7 +26,7 @@ def sign_in_form() -> rx.Component:
     """Email and password; errors say what to do."""
     return centered_card(
         rx.heading(t("auth.sign_in_title"), size="6"),
-        error_callout(LoginState.error_key),
+        error_callout(LoginState.error_key, minutes=LoginState.retry_minutes),
         rx.form(
             rx.vstack(
                 _field(

@@ -47,12 +47,16 @@ def loading_screen() -> rx.Component:
     )
 
 
-def error_callout(key: rx.Var[str] | str) -> rx.Component:
-    """A red callout with the translated error ``key``, hidden when it is empty."""
+def error_callout(key: rx.Var[str] | str, minutes: rx.Var[int] | int | None = None) -> rx.Component:
+    """A red callout with the translated error ``key``, hidden when it is empty; its
+    ``{minutes}`` shows ``minutes`` (a state var)."""
+    text = text_for(key)
+    if minutes is not None:
+        text = text.replace("{minutes}", rx.Var.create(minutes).to_string())
     return rx.cond(
         key != "",
         rx.callout(
-            text_for(key),
+            text,
             icon="triangle_alert",
             color_scheme="red",
             role="alert",

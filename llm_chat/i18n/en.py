@@ -28,7 +28,14 @@ EN: dict[str, str] = {
     "auth.password_mismatch": "The two passwords differ.",
     "auth.no_such_user": "No user has this email.",
     "auth.session_expired": "Your session has expired. Please sign in again.",
-    "auth.invalid_token": "The sign-in token is missing, malformed or expired. Get a new one.",
+    "auth.invalid_token": (
+        "The sign-in token is missing, malformed, expired or signed out. Get a new one."
+    ),
+    "auth.too_many_attempts": "Too many failed sign-ins. Try again in {minutes} min.",
+    "auth.wrong_password": "The current password is wrong.",
+    "auth.logout_needs_token": (
+        "Sign out takes a sign-in token. Revoke a personal API key on the settings page."
+    ),
     "auth.invalid_api_key": "This API key is not valid or has been revoked.",
     # Chat
     "chat.new_chat": "New chat",

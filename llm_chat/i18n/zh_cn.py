@@ -28,7 +28,10 @@ ZH_CN: dict[str, str] = {
     "auth.password_mismatch": "两次输入的密码不一致。",
     "auth.no_such_user": "没有使用该邮箱的用户。",
     "auth.session_expired": "登录已过期，请重新登录。",
-    "auth.invalid_token": "登录令牌缺失、格式错误或已过期，请重新获取。",
+    "auth.invalid_token": "登录令牌缺失、格式错误、已过期或已退出登录，请重新获取。",
+    "auth.too_many_attempts": "登录失败次数过多，请 {minutes} 分钟后再试。",
+    "auth.wrong_password": "当前密码不正确。",
+    "auth.logout_needs_token": "退出登录需要登录令牌。个人 API 密钥请在设置页面撤销。",
     "auth.invalid_api_key": "该 API 密钥无效或已被撤销。",
     # Chat
     "chat.new_chat": "新对话",

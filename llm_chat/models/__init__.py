@@ -3,12 +3,14 @@
 from llm_chat.models.api_key import ApiKey
 from llm_chat.models.catalog import ChatModel, Provider, ProviderKind
 from llm_chat.models.conversation import Conversation, Message, MessageRole, MessageStatus
+from llm_chat.models.login_attempt import LoginAttempt
 from llm_chat.models.user import Role, User
 
 __all__ = [
     "ApiKey",
     "ChatModel",
     "Conversation",
+    "LoginAttempt",
     "Message",
     "MessageRole",
     "MessageStatus",

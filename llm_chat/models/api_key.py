@@ -6,7 +6,12 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from llm_chat.models.base import optional_timestamp_column, timestamp_column, utcnow
+from llm_chat.models.base import (
+    NEVER_REUSE_IDS,
+    optional_timestamp_column,
+    timestamp_column,
+    utcnow,
+)
 
 API_KEY_NAME_MAX_LENGTH = 100
 
@@ -15,6 +20,7 @@ class ApiKey(SQLModel, table=True):
     """A key a user made. Only its SHA-256 is stored; ``prefix`` identifies it on screen."""
 
     __tablename__ = "api_key"  # type: ignore[assignment]
+    __table_args__ = NEVER_REUSE_IDS
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")

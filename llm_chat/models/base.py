@@ -7,6 +7,12 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 
+# Table options of the tables whose ids reach users (links, tokens, API paths): SQLite
+# without AUTOINCREMENT gives a deleted newest row's id to the next row, so an old link would
+# open another conversation. MySQL/MariaDB (InnoDB, persistent since MariaDB 10.2.4 and
+# MySQL 8.0) never reuse an AUTO_INCREMENT id.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 # Message bodies: TEXT on SQLite, MEDIUMTEXT (16 MB) on MySQL, where TEXT stops at 64 KB.
 LongText = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 

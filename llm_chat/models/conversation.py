@@ -8,7 +8,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from llm_chat.models.base import LongText, timestamp_column, utcnow
+from llm_chat.models.base import NEVER_REUSE_IDS, LongText, timestamp_column, utcnow
 
 TITLE_MAX_LENGTH = 200
 
@@ -34,7 +34,10 @@ class Conversation(SQLModel, table=True):
     """A chat owned by one user."""
 
     __tablename__ = "conversation"  # type: ignore[assignment]
-    __table_args__ = (sa.Index("ix_conversation_user_updated", "user_id", "updated_at"),)
+    __table_args__ = (
+        sa.Index("ix_conversation_user_updated", "user_id", "updated_at"),
+        NEVER_REUSE_IDS,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user_account.id", ondelete="CASCADE")
@@ -48,7 +51,10 @@ class Message(SQLModel, table=True):
     """One message of a conversation."""
 
     __tablename__ = "message"  # type: ignore[assignment]
-    __table_args__ = (sa.Index("ix_message_conversation_id_id", "conversation_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_message_conversation_id_id", "conversation_id", "id"),
+        NEVER_REUSE_IDS,
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     conversation_id: int = Field(foreign_key="conversation.id", ondelete="CASCADE")

@@ -112,17 +112,21 @@ def plan_turn(
     conversation_id: int | None,
     model: ModelChoice,
     text: str,
+    token_version: int | None = None,
 ) -> TurnPlan:
     """Read and check everything a turn needs; write nothing.
 
+    ``token_version``: the version of the sign-in token the door checked only the
+    signature of (the web app's send), checked here; None if the door checked the token.
+
     Raises:
         ValidationError: an empty or overlong message, or one the model cannot take.
-        AuthError: the account is gone or disabled.
+        AuthError: the account is gone or disabled, or the token was revoked.
         NotFoundError: ``conversation_id`` is not the user's.
         ProviderError: the model is missing or disabled.
     """
     text = validate_message(text)
-    get_active_user.within(session, user_id=user_id)
+    get_active_user.within(session, user_id=user_id, token_version=token_version)
     if conversation_id is None:
         title, remembered, history = title_from_message(text), None, []
     else:

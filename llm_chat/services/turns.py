@@ -323,11 +323,17 @@ async def _slot_for(user_id: int) -> AsyncIterator[str]:
 
 
 async def start_turn(
-    *, user_id: int, conversation_id: int | None, model: ModelChoice, text: str
+    *,
+    user_id: int,
+    conversation_id: int | None,
+    model: ModelChoice,
+    text: str,
+    token_version: int | None = None,
 ) -> RunningTurn:
     """Start a chat turn of a signed-in user (whose token's signature the door checked).
 
-    ``model``: see :data:`llm_chat.services.turn_plan.ModelChoice`.
+    ``model``: see :data:`llm_chat.services.turn_plan.ModelChoice`. ``token_version``: the
+    sign-in token's, if the door has not checked it against the database.
 
     Raises:
         LimitError: the user has as many replies streaming as allowed.
@@ -336,7 +342,11 @@ async def start_turn(
     """
     async with _slot_for(user_id) as slot:
         plan = await plan_turn(
-            user_id=user_id, conversation_id=conversation_id, model=model, text=text
+            user_id=user_id,
+            conversation_id=conversation_id,
+            model=model,
+            text=text,
+            token_version=token_version,
         )
         return await _launch(plan, slot)
 

@@ -45,6 +45,8 @@ class UserInfo:
     email: str
     display_name: str
     role: Role
+    # What the user's sign-in tokens must carry to be valid (see ``User.token_version``).
+    token_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -56,7 +58,11 @@ def to_info(user: User) -> UserInfo:
     """The public view of a user row."""
     assert user.id is not None
     return UserInfo(
-        id=user.id, email=user.email, display_name=user.display_name, role=Role(user.role)
+        id=user.id,
+        email=user.email,
+        display_name=user.display_name,
+        role=Role(user.role),
+        token_version=user.token_version,
     )
 
 
@@ -74,6 +80,17 @@ def validate_registration(email: str, password: str, display_name: str) -> tuple
     email = normalize_email(email)
     if not EMAIL_PATTERN.match(email) or len(email) > 255:
         raise ValidationError("auth.invalid_email")
+    validate_password(email, password)
+    name = " ".join(display_name.split())[:100] or email.split("@")[0][:100]
+    return email, name
+
+
+def validate_password(email: str, password: str) -> None:
+    """Refuse a password too short, too long or too easy to guess for the account ``email``.
+
+    Raises:
+        ValidationError: with a code saying what is wrong.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError("auth.password_too_short")
     if len(password) > MAX_PASSWORD_LENGTH:
@@ -82,8 +99,6 @@ def validate_registration(email: str, password: str, display_name: str) -> tuple
         raise ValidationError("auth.password_too_weak")
     if password.lower() == email or password.lower() == email.split("@")[0]:
         raise ValidationError("auth.password_too_weak")
-    name = " ".join(display_name.split())[:100] or email.split("@")[0][:100]
-    return email, name
 
 
 @transaction
@@ -110,7 +125,10 @@ def register_user(
 
 @transaction
 def authenticate(session: Session, *, email: str, password: str) -> UserInfo:
-    """The user with these credentials. Slow (bcrypt): call it off the event loop.
+    """The user with these credentials. Slow (bcrypt).
+
+    Counts no attempts: the doors sign in through :func:`llm_chat.services.sessions.sign_in`,
+    which limits them.
 
     Raises:
         AuthError: ``auth.bad_credentials`` for an unknown email or a wrong password alike,
@@ -131,25 +149,87 @@ _USERS = User.__table__  # type: ignore[attr-defined]  (SQLModel sets it)
 # Read for every message and API call: a plain statement built once, no ORM object (a
 # third of the ORM lookup's cost).
 _ACTIVE_USER = sa.select(
-    _USERS.c.email, _USERS.c.display_name, _USERS.c.role, _USERS.c.is_active
+    _USERS.c.email,
+    _USERS.c.display_name,
+    _USERS.c.role,
+    _USERS.c.is_active,
+    _USERS.c.token_version,
 ).where(_USERS.c.id == sa.bindparam("user"))
 
 
 @short_transaction
-def get_active_user(session: Session, *, user_id: int) -> UserInfo:
-    """The active user with this id.
+def get_active_user(
+    session: Session, *, user_id: int, token_version: int | None = None
+) -> UserInfo:
+    """The active user with this id; the one place a sign-in token is checked against the
+    database (every API request, every handler of the web app, every turn).
+
+    Args:
+        user_id: The user's id (a token's subject).
+        token_version: The version a sign-in token carries; refused unless it is the
+            user's current one. None when no sign-in token is involved (an API key, a
+            service's actor).
 
     Raises:
-        AuthError: ``error.auth_required`` if there is no such user, ``auth.disabled`` if
-            the account is disabled.
+        AuthError: ``error.auth_required`` if there is no such user, ``auth.invalid_token``
+            for a revoked token, ``auth.disabled`` if the account is disabled.
     """
     row = session.connection().execute(_ACTIVE_USER, {"user": user_id}).first()
     if row is None:
         raise AuthError("error.auth_required")
-    email, display_name, role, is_active = row
+    email, display_name, role, is_active, current_version = row
+    if token_version is not None and token_version != current_version:
+        raise AuthError("auth.invalid_token")
     if not is_active:
         raise AuthError("auth.disabled")
-    return UserInfo(id=user_id, email=email, display_name=display_name, role=Role(role))
+    return UserInfo(
+        id=user_id,
+        email=email,
+        display_name=display_name,
+        role=Role(role),
+        token_version=current_version,
+    )
+
+
+def revoke_tokens(session: Session, *, user_id: int, token_version: int | None = None) -> int:
+    """End every sign-in token of the user (a step of the session services, in their
+    transaction); with ``token_version``, only if it is still the user's current one.
+
+    Returns:
+        How many users' tokens were revoked (0 or 1).
+    """
+    statement = (
+        sa.update(_USERS)
+        .where(_USERS.c.id == user_id)
+        .values(token_version=_USERS.c.token_version + 1)
+    )
+    if token_version is not None:
+        statement = statement.where(_USERS.c.token_version == token_version)
+    result = session.connection().execute(statement)
+    return result.rowcount
+
+
+@transaction
+def change_password(session: Session, *, user_id: int, current: str, new: str) -> UserInfo:
+    """Set a new password after checking the current one; every sign-in token of the user
+    stops working (sign in again, or issue a token for the returned user). Slow (bcrypt).
+
+    Raises:
+        AuthError: the account is gone or disabled.
+        ValidationError: ``auth.wrong_password``, or a new password that would not be
+            accepted at registration.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AuthError("auth.disabled" if user is not None else "error.auth_required")
+    if not verify_password(current, user.password_hash):
+        raise ValidationError("auth.wrong_password")
+    validate_password(user.email, new)
+    session.connection().execute(
+        sa.update(_USERS).where(_USERS.c.id == user_id).values(password_hash=hash_password(new))
+    )
+    revoke_tokens(session, user_id=user_id)
+    return get_active_user.within(session, user_id=user_id)
 
 
 @transaction

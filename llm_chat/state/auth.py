@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable
 
 import reflex as rx
 from reflex.event import EventSpec
+from reflex.state import BaseState
 
 from llm_chat.config import get_settings
-from llm_chat.errors import AppError, AuthError
-from llm_chat.security import InvalidTokenError, create_token, decode_token
-from llm_chat.services import users
+from llm_chat.errors import AppError, AuthError, RateLimitedError
+from llm_chat.security import InvalidTokenError, TokenClaims, decode_token
+from llm_chat.services import sessions, users
 from llm_chat.services.users import UserInfo
+from llm_chat.state.locale import LocaleState
 
 LOGIN_ROUTE = "/login"
 HOME_ROUTE = "/"
@@ -32,26 +35,31 @@ class AuthState(rx.State):
     signed_in: bool = False
 
     async def verified_user(self) -> UserInfo | None:
-        """The user the token names, if it is valid and the account active; else sign out."""
+        """The user the token names, if it is valid, not revoked and the account active;
+        else the tab is signed out."""
         settings = get_settings()
         try:
             claims = decode_token(self.auth_token, settings.jwt_secret)
-            user = await users.get_active_user(user_id=claims.user_id)
+            user = await users.get_active_user(user_id=claims.user_id, token_version=claims.version)
         except (InvalidTokenError, AuthError):
-            self._forget_user()
+            await self._forget_user()
             return None
+        if self._user_id not in (0, user.id):  # another account signed in (shared storage)
+            await self._forget_user()
         self._show_user(user)
         return user
 
-    def token_user_id(self) -> int | None:
-        """The user id of a validly signed, unexpired token (else sign out); no database.
+    async def token_claims(self) -> TokenClaims | None:
+        """What a validly signed, unexpired token says (else the tab is signed out); no
+        database.
 
-        For handlers whose own transaction checks that the account is still active.
+        For handlers whose own transaction checks that the account is still active and the
+        token not revoked (they pass its version on).
         """
         try:
-            return decode_token(self.auth_token, get_settings().jwt_secret).user_id
+            return decode_token(self.auth_token, get_settings().jwt_secret)
         except InvalidTokenError:
-            self._forget_user()
+            await self._forget_user()
             return None
 
     def _show_user(self, user: UserInfo) -> None:
@@ -67,16 +75,36 @@ class AuthState(rx.State):
             if getattr(self, name) != value:
                 setattr(self, name, value)
 
-    def _forget_user(self) -> None:
-        self._user_id = 0
-        self.user_name = ""
-        self.user_email = ""
-        self.is_admin = False
-        self.signed_in = False
+    async def _forget_user(self) -> None:
+        """Sign the tab out: every var of every state of the tab, backend-only ones too, back
+        to its default, so that nothing the user saw stays on the server or is sent to a
+        reload of the tab.
+
+        Kept: the language (not the user's), and the token in the browser's storage, which
+        only :meth:`sign_out` clears (a tab that finds it invalid must not wipe a fresh one
+        another tab of the browser has just stored).
+        """
+        if not self._user_id and not self.signed_in:
+            return  # nothing of anyone's was loaded
+        token = self.auth_token
+        for state in await self._tab_states():
+            state.reset()
+        self.auth_token = token
+
+    async def _tab_states(self) -> list[BaseState]:
+        """The top states of this tab (each holds its substates), but for the language's."""
+        tops = [s for s in self.get_root_state().get_substates() if s is not LocaleState]
+        # The Redis state manager loads only the states an event needs: load all of them,
+        # so that resetting a top state reaches every substate.
+        pending = list(tops)
+        while pending:
+            state_class = pending.pop()
+            pending.extend(state_class.get_substates())
+            await self.get_state(state_class)
+        return [await self.get_state(state_class) for state_class in tops]
 
     def _start_session(self, user: UserInfo) -> None:
-        settings = get_settings()
-        self.auth_token = create_token(user.id, settings.jwt_secret, settings.jwt_ttl_seconds)
+        self.auth_token = sessions.token_for(user)
         self._show_user(user)
 
     @rx.event
@@ -87,10 +115,15 @@ class AuthState(rx.State):
         return None
 
     @rx.event
-    def sign_out(self):
-        """Forget the token in this browser and go to sign in."""
+    async def sign_out(self):
+        """End the session on the server (the token stops working wherever it is, and so do
+        the user's other sessions), forget it in this browser and go to sign in."""
+        claims = await self.token_claims()
+        if claims is not None:
+            with contextlib.suppress(AuthError):  # revoked already
+                await sessions.sign_out(user_id=claims.user_id, token_version=claims.version)
+        await self._forget_user()
         self.auth_token = ""
-        self._forget_user()
         return rx.redirect(LOGIN_ROUTE)
 
 
@@ -99,6 +132,8 @@ class LoginState(AuthState):
 
     # Translation key of the last error, or empty.
     error_key: str = ""
+    # How many minutes to wait before trying again, for "auth.too_many_attempts".
+    retry_minutes: int = 0
     # True while the password is being checked.
     busy: bool = False
 
@@ -116,6 +151,8 @@ class LoginState(AuthState):
             user = await action
         except AppError as exc:
             self.error_key = exc.code
+            if isinstance(exc, RateLimitedError):
+                self.retry_minutes = exc.retry_minutes
             return None
         finally:
             self.busy = False
@@ -129,8 +166,10 @@ class LoginState(AuthState):
         self.busy = True
         yield
         yield await self._enter(
-            users.authenticate(
-                email=str(form.get("email", "")), password=str(form.get("password", ""))
+            sessions.sign_in(
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+                address=self.router.session.client_ip,
             )
         )
 

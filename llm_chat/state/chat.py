@@ -10,6 +10,7 @@ from reflex.event import EventSpec
 
 from llm_chat.errors import AppError, AuthError
 from llm_chat.providers import ProviderError
+from llm_chat.security import TokenClaims
 from llm_chat.services import catalog, conversations, turns
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.turn_plan import validate_message
@@ -242,9 +243,10 @@ class ChatState(AuthState):
         if model_id in {m.id for m in self.models}:
             self.selected_model = model_id
 
-    async def _accept(self, text: str) -> int | EventSpec | None:
-        """Take ``text`` as this tab's next question: the user's id, else why not (an error
-        shown, or a redirect). Marks the tab busy. Call inside ``async with self``."""
+    async def _accept(self, text: str) -> TokenClaims | EventSpec | None:
+        """Take ``text`` as this tab's next question: the claims of the user's token, else
+        why not (an error shown, or a redirect). Marks the tab busy. Call inside
+        ``async with self``."""
         if self.is_streaming:
             self.error_key = "chat.busy"
             return None
@@ -253,14 +255,14 @@ class ChatState(AuthState):
         except AppError as exc:
             self.error_key = exc.code
             return None
-        # The signature only: the turn's own transaction checks that the account is active.
-        user_id = self.token_user_id()
-        if user_id is None:
+        # The signature only: the turn's own transaction checks that the account is active
+        # and the token not revoked.
+        claims = await self.token_claims()
+        if claims is None:
             return rx.redirect(LOGIN_ROUTE)
-        if user_id != self._user_id:  # another account signed in (shared storage)
-            if await self.verified_user() is None:
-                return rx.redirect(LOGIN_ROUTE)
-            user_id = self._user_id
+        # Another account signed in (shared storage): check it now.
+        if claims.user_id != self._user_id and await self.verified_user() is None:
+            return rx.redirect(LOGIN_ROUTE)
         if not self.selected_model:
             await self._refresh_models()
             if not self.selected_model:
@@ -273,7 +275,11 @@ class ChatState(AuthState):
         (await self.get_state(StreamState)).restart()
         self.streaming_conversation_id = self.conversation_id
         self.pending_question = text
-        return user_id
+        return claims
+
+    def _shows(self, reply_id: int) -> bool:
+        """Whether the tab still shows reply ``reply_id`` (not after signing out)."""
+        return self.is_streaming and self._streaming_reply_id == reply_id
 
     def _end_turn(self) -> None:
         """The tab is free for its next question."""
@@ -292,14 +298,15 @@ class ChatState(AuthState):
         async with self:
             accepted = await self._accept(text)
             model, conversation_id = self.selected_model, self.conversation_id
-        if not isinstance(accepted, int):
+        if not isinstance(accepted, TokenClaims):
             if accepted is not None:
                 yield accepted
             return
         yield rx.set_value(COMPOSER_ID, "")
         try:
             turn = await turns.start_turn(
-                user_id=accepted,
+                user_id=accepted.user_id,
+                token_version=accepted.version,
                 conversation_id=conversation_id or None,
                 model=int(model),
                 text=text,
@@ -309,7 +316,7 @@ class ChatState(AuthState):
             async with self:
                 self._end_turn()
                 if signed_out:
-                    self._forget_user()
+                    await self._forget_user()
                 else:
                     self.error_key = exc.code
                     await self._refresh_models()
@@ -324,6 +331,8 @@ class ChatState(AuthState):
             return
         rows = turn.rows
         async with self:
+            if not self.is_streaming or self._user_id != accepted.user_id:
+                return  # signed out meanwhile: the turn goes on, and is saved, unseen
             self._streaming_question_id = rows.user_message_id
             self._streaming_reply_id = rows.reply_message_id
             self.streaming_conversation_id = rows.conversation_id
@@ -343,9 +352,13 @@ class ChatState(AuthState):
             yield rx.redirect(conversation_path(rows.conversation_id), replace=True)
         async for batch in turn.batches():
             async with self:
+                if not self._shows(rows.reply_message_id):
+                    return
                 (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
         outcome = await turn.outcome()
         async with self:
+            if not self._shows(rows.reply_message_id):
+                return
             if self.conversation_id == rows.conversation_id:
                 self.turns_since_load += 1
                 self.last_turn = [MessageItem.of(view) for view in turn.messages(outcome)]

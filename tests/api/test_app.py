@@ -32,6 +32,7 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
     schema = (await bare_client.get("/api/openapi.json")).json()
     assert set(schema["paths"]) == {
         "/api/auth/token",
+        "/api/auth/logout",
         "/api/models",
         "/api/conversations",
         "/api/conversations/{conversation_id}",

@@ -5,7 +5,10 @@ from __future__ import annotations
 import itertools
 
 import httpx
+import pytest
+from fastapi import Request
 
+from llm_chat.api.deps import client_address
 from llm_chat.config import get_settings
 from llm_chat.db import session_scope
 from llm_chat.models import User
@@ -81,3 +84,25 @@ async def test_errors_speak_the_caller_s_language(client: httpx.AsyncClient) -> 
     response = await client.get("/api/models", headers={"Accept-Language": "zh-CN,zh;q=0.9"})
     assert response.status_code == 401
     assert "令牌" in response.json()["detail"]
+
+
+def _request(peer: str, forwarded_for: str | None = None) -> Request:
+    headers = [] if forwarded_for is None else [(b"x-forwarded-for", forwarded_for.encode())]
+    return Request({"type": "http", "client": (peer, 5000), "headers": headers})
+
+
+def test_the_client_address_trusts_only_configured_proxies(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without proxies configured the header is the client's to forge: ignored.
+    assert client_address(_request("192.0.2.1", "203.0.113.5")) == "192.0.2.1"
+    monkeypatch.setenv("LLM_CHAT_TRUSTED_PROXY_HOPS", "1")
+    get_settings.cache_clear()
+    try:
+        # One proxy: the address it saw is the last one it appended; earlier ones are the
+        # client's to forge.
+        assert client_address(_request("10.0.0.2", "6.6.6.6, 203.0.113.5")) == "203.0.113.5"
+        assert client_address(_request("10.0.0.2")) == "10.0.0.2"
+    finally:
+        monkeypatch.delenv("LLM_CHAT_TRUSTED_PROXY_HOPS")
+        get_settings.cache_clear()

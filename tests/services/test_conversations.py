@@ -91,3 +91,28 @@ def test_newest_first_rename_and_delete(app_db: Engine, provider: FakeProvider) 
         ).one()
     assert [c.id for c in left] == [second]
     assert orphans == 0
+
+
+def test_a_deleted_conversations_ids_are_never_reused(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    # SQLite without AUTOINCREMENT gave the newest row's id to the next one: an old link to
+    # a deleted conversation opened the next conversation made.
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    _turn(user.id, model_id, "An older conversation")
+    newest = _turn(user.id, model_id, "Deleted soon")
+    with session_scope() as session:
+        newest_message = session.exec(
+            select(func.max(Message.id)).where(Message.conversation_id == newest)
+        ).one()
+        conversations.delete_conversation.within(session, user_id=user.id, conversation_id=newest)
+    created = _turn(user.id, model_id, "Made after the delete")
+    with session_scope() as session:
+        first_message = session.exec(
+            select(func.min(Message.id)).where(Message.conversation_id == created)
+        ).one()
+    assert created > newest
+    assert first_message is not None
+    assert newest_message is not None
+    assert first_message > newest_message

@@ -5,11 +5,23 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from llm_chat.config import get_settings
+from llm_chat.db import session_scope
+from llm_chat.models import Role
 from llm_chat.security import create_token, decode_token
+from llm_chat.services import sessions, users
 from llm_chat.state.auth import AuthState, LoginState, RegisterState
 from llm_chat.state.chat import ChatState
+from tests.fake_provider import FakeProvider
 from tests.state.conftest import TabFactory
-from tests.state.helpers import PASSWORD, TIMEOUT, make_user, sign_in
+from tests.state.helpers import (
+    PASSWORD,
+    TIMEOUT,
+    conversations_of,
+    make_model,
+    make_provider,
+    make_user,
+    sign_in,
+)
 from tests.support.reflex_server import ReflexClient, storage_key
 
 TOKEN_STORAGE_NAME = "llm_chat_token"
@@ -139,3 +151,64 @@ async def test_sign_out_forgets_the_token(sqlite_db: Engine, open_tab: TabFactor
     await tab.wait_redirected("/login", since=since, timeout=TIMEOUT)
     assert tab.local_storage[TOKEN_STORAGE_NAME] == ""
     assert tab.get(AuthState, "signed_in") is False
+
+
+async def test_a_signed_out_token_is_refused_everywhere(
+    sqlite_db: Engine, open_tab: TabFactory
+) -> None:
+    make_user("una@example.com")
+    tab = open_tab()
+    await sign_in(tab, "una@example.com")
+    token = tab.local_storage[TOKEN_STORAGE_NAME]
+    since = len(tab.visited)
+    await tab.emit(AuthState.sign_out)
+    await tab.wait_redirected("/login", since=since, timeout=TIMEOUT)
+
+    # A copy of the token (another device, or stolen) no longer signs anyone in.
+    copy = open_tab(local_storage={TOKEN_STORAGE_NAME: token})
+    await copy.connect("/")
+    await copy.wait_for(lambda t: "/login" in t.visited and t.idle, timeout=TIMEOUT)
+    assert copy.get(AuthState, "signed_in") is False
+    assert copy.get(AuthState, "user_email") == ""
+
+
+async def test_a_revoked_token_cannot_start_a_turn(
+    sqlite_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    admin = make_user("vic@example.com")
+    with session_scope() as session:
+        admin = users.set_role.within(session, email="vic@example.com", role=Role.ADMIN)
+    user = make_user("wes@example.com")
+    make_model(make_provider(provider), "fake?tokens=5")
+    tab = open_tab()
+    await sign_in(tab, "wes@example.com")
+    with session_scope() as session:
+        sessions.sign_out_everywhere.within(session, actor=admin, user_id=user.id)
+
+    since = len(tab.visited)
+    await tab.emit(ChatState.send, {"form": {"message": "Still there?"}})
+    await tab.wait_redirected("/login", since=since, timeout=TIMEOUT)
+    assert tab.get(AuthState, "signed_in") is False
+    assert conversations_of(user.id) == []
+    assert provider.chat_requests == []
+
+
+async def test_sign_in_is_refused_for_a_while_after_five_failures(
+    sqlite_db: Engine, open_tab: TabFactory
+) -> None:
+    make_user("yan@example.com")
+    tab = open_tab()
+    await tab.connect("/login")
+    for password in [PASSWORD + "x"] * 5 + [PASSWORD]:
+        mark = len(tab.frames)
+        await tab.call(
+            LoginState.sign_in,
+            {"form": {"email": "yan@example.com", "password": password}},
+            until=lambda t, mark=mark: t.values(LoginState, "busy", since=mark)[-1:] == [False],
+            timeout=TIMEOUT,
+        )
+    # The right password, during the lock: refused, saying how long to wait.
+    assert tab.get(LoginState, "error_key") == "auth.too_many_attempts"
+    assert tab.get(LoginState, "retry_minutes") == 1
+    assert tokens_sent(tab) == []
+    assert tab.frontend_events("_redirect") == []
