@@ -470,8 +470,8 @@ def test_phone_layout_rename_and_delete(
         expect(finished).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
         cell = finished.locator("td").first
         expect(cell).to_have_text("Green")
-        assert cell.evaluate("(td) => getComputedStyle(td).borderTopStyle") == "solid"
-        assert float(cell.evaluate("(td) => getComputedStyle(td).paddingLeft")[:-2]) >= 8
+        expect(cell).to_have_css("border-top-style", "solid")
+        expect(cell).to_have_css("padding-left", re.compile(r"^(?:[89]|[1-9]\d)(?:\.\d+)?px$"))
         expect(page.locator("#streaming-text")).to_have_count(0)
         # A second turn joins the first (the browser appends it; the history is not re-sent).
         page.locator("#composer").fill("And a follow-up")
@@ -559,9 +559,11 @@ def test_thinking_model_and_context_note(
         # A model with a small window: the second long question leaves the first turn out.
         pick_model(page, TIGHT_NAME)
         long_question = "Please review this clause. " + "The tenant shall keep the premises. " * 30
-        for _ in range(2):
+        finished = page.locator(".assistant-message:not(.streaming)")
+        for count in (2, 3):
             page.locator("#composer").fill(long_question)
             page.locator("#composer").press("Enter")
+            expect(finished).to_have_count(count, timeout=REPLY_TIMEOUT_MS)
             expect(page.locator("#streaming-text")).to_have_count(0, timeout=REPLY_TIMEOUT_MS)
         notes = page.locator(".context-note")
         expect(notes).to_have_count(1)
