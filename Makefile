@@ -10,7 +10,7 @@ export
 endif
 export PATH := $(CURDIR)/.tools/bun/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test setup migrate admin lint format bench clean
+.PHONY: run test setup migrate admin lint format bench bench-pool clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: setup
 bench: setup
 	@scripts/ensure_chromium.sh
 	$(PY) -m bench.run $(if $(QUICK),--quick,)
+
+## bench-pool: 200 API chats and 100 web users at once on MariaDB: errors, pool waits, stalls
+bench-pool: setup
+	$(PY) -m bench.pool_load
 
 clean:
 	rm -rf .web .states test-output
