@@ -46,11 +46,10 @@ from bench.stats import percentile
 from llm_chat.db import create_db_engine, session_scope
 from llm_chat.models import Message, MessageStatus, User
 from llm_chat.security import SecretBox, create_token, hash_password
-from llm_chat.services import catalog
-from llm_chat.services.access import SYSTEM
 from tests.fake_provider import generated_tokens
 from tests.support.app_process import AppConfig, running_app
 from tests.support.databases import create_mysql_database, drop_mysql_database
+from tests.support.factories import add_model
 from tests.support.reflex_server import ReflexClient, local_storage_keys
 
 TOKENS = 40
@@ -122,21 +121,14 @@ def _seed(config: AppConfig, provider_url: str, count: int) -> list[tuple[int, s
     engine = create_db_engine(config.database_url)
     try:
         with session_scope(engine) as session:
-            provider = catalog.create_provider.within(
+            add_model(
                 session,
-                actor=SYSTEM,
-                name="Pool bench loopback",
-                kind="custom",
-                base_url=provider_url,
+                provider_url,
+                MODEL_ID,
+                provider_name="Pool bench loopback",
+                display_name="Pool bench",
                 api_key="sk-pool-bench",
                 box=SecretBox(config.encryption_key),
-            )
-            catalog.create_model.within(
-                session,
-                actor=SYSTEM,
-                provider_id=provider.id,
-                display_name="Pool bench",
-                model_name=MODEL_ID,
                 is_default=True,
             )
             password_hash = hash_password("pool-bench-password", 4)

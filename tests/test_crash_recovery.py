@@ -18,8 +18,7 @@ import pytest
 from llm_chat.db import create_db_engine, session_scope
 from llm_chat.models import Message, MessageStatus
 from llm_chat.security import SecretBox, create_token
-from llm_chat.services import catalog, users
-from llm_chat.services.access import SYSTEM
+from llm_chat.services import users
 from tests.fake_provider import FakeProvider
 from tests.support.app_process import (
     AppConfig,
@@ -30,6 +29,7 @@ from tests.support.app_process import (
     wait_until_serving,
 )
 from tests.support.browser import OUTPUT_DIR
+from tests.support.factories import add_model
 
 pytestmark = [pytest.mark.slow]
 
@@ -50,21 +50,13 @@ def _seed(config: AppConfig, provider: FakeProvider) -> str:
     engine = create_db_engine(config.database_url)
     try:
         with session_scope(engine) as session:
-            provider_id = catalog.create_provider.within(
+            add_model(
                 session,
-                actor=SYSTEM,
-                name="Loopback",
-                kind="custom",
-                base_url=provider.base_url,
+                provider.base_url,
+                MODEL_ID,
+                display_name="Slow",
                 api_key="sk-crash",
                 box=SecretBox(config.encryption_key),
-            ).id
-            catalog.create_model.within(
-                session,
-                actor=SYSTEM,
-                provider_id=provider_id,
-                display_name="Slow",
-                model_name=MODEL_ID,
             )
             user = users.register_user.within(
                 session, email="crash@example.com", password="Crash-test-password-1"

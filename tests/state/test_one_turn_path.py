@@ -30,7 +30,7 @@ from tests.state.helpers import (
     sign_in,
     stored_messages,
 )
-from tests.support.factories import save_turns
+from tests.support.factories import add_model, save_turns
 from tests.support.reflex_server import ReflexClient, ReflexServer
 from tests.support.sse import Event, parse_events
 
@@ -211,24 +211,16 @@ def _message_status(conversation_id: int) -> str:
     return stored_messages(conversation_id)[-1].status
 
 
-def _model(provider: FakeProvider, name: str, **options: object) -> tuple[int, str]:
+def _model(provider: FakeProvider, name: str, **options: Any) -> tuple[int, str]:
     with session_scope() as session:
-        provider_id = catalog.create_provider.within(
+        model_id = add_model(
             session,
-            actor=SYSTEM,
-            name=f"Loopback {name}",
-            kind="custom",
-            base_url=provider.base_url,
-            api_key="sk-unused",
-        ).id
-        model_id = catalog.create_model.within(
-            session,
-            actor=SYSTEM,
-            provider_id=provider_id,
+            provider.base_url,
+            provider_name=f"Loopback {name}",
             display_name=name,
-            model_name="fake-model",
-            **options,  # type: ignore[arg-type]
-        ).id
+            api_key="sk-unused",
+            **options,
+        )
     return model_id, name
 
 

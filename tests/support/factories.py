@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from llm_chat.db import session_scope
 from llm_chat.models import MessageStatus, Role, User
+from llm_chat.security import SecretBox
 from llm_chat.services import catalog, turn_plan, turn_rows, users
 from llm_chat.services.access import SYSTEM
 from llm_chat.services.users import UserInfo
@@ -29,27 +32,44 @@ def make_user(email: str | None = None, *, role: Role = Role.USER) -> UserInfo:
         )
 
 
-def make_model(
-    base_url: str, model_name: str = "fake-model", *, api_key: str = "sk-test", **options: object
+def add_model(
+    session: Session,
+    base_url: str,
+    model_name: str = "fake-model",
+    *,
+    provider_name: str | None = None,
+    display_name: str | None = None,
+    api_key: str = "sk-test",
+    box: SecretBox | None = None,
+    **options: object,
 ) -> int:
-    """A provider at ``base_url`` with one model; returns the model id."""
+    """A provider at ``base_url`` with one model, in ``session``'s transaction (of any
+    database: ``box`` encrypts the key for the app that will read it); returns the model id."""
+    provider = catalog.create_provider.within(
+        session,
+        actor=SYSTEM,
+        name=provider_name or f"Provider {next(_counter)}",
+        kind="custom",
+        base_url=base_url,
+        api_key=api_key,
+        box=box,
+    )
+    return catalog.create_model.within(
+        session,
+        actor=SYSTEM,
+        provider_id=provider.id,
+        display_name=display_name or model_name,
+        model_name=model_name,
+        **options,  # type: ignore[arg-type]
+    ).id
+
+
+def make_model(
+    base_url: str, model_name: str = "fake-model", *, api_key: str = "sk-test", **options: Any
+) -> int:
+    """A provider at ``base_url`` with one model, in the app's database; returns its id."""
     with session_scope() as session:
-        provider = catalog.create_provider.within(
-            session,
-            actor=SYSTEM,
-            name=f"Provider {next(_counter)}",
-            kind="custom",
-            base_url=base_url,
-            api_key=api_key,
-        )
-        return catalog.create_model.within(
-            session,
-            actor=SYSTEM,
-            provider_id=provider.id,
-            display_name=model_name,
-            model_name=model_name,
-            **options,  # type: ignore[arg-type]
-        ).id
+        return add_model(session, base_url, model_name, api_key=api_key, **options)
 
 
 def save_turns(
