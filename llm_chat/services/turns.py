@@ -163,6 +163,13 @@ class RunningTurn:
             error=error,
         )
 
+    async def _checkpoint(self) -> None:
+        """Save the text so far; a failure is logged, the reply goes on (its end saves it)."""
+        try:
+            await self._save(MessageStatus.STREAMING, None)
+        except Exception:
+            logger.exception("Reply %s: a checkpoint could not be saved", self.reply_message_id)
+
     async def _run(self) -> ReplyOutcome:
         settings = get_settings()
         status, error = MessageStatus.COMPLETE, None
@@ -184,7 +191,7 @@ class RunningTurn:
                 self._ready.set()
                 if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:
                     last_checkpoint = loop.time()
-                    await self._save(MessageStatus.STREAMING, None)
+                    await self._checkpoint()
                 if loop.time() - last_renewal >= RENEW_SECONDS:
                     last_renewal = loop.time()
                     await slot_store().renew(self.user_id, self._slot)
@@ -211,6 +218,8 @@ class RunningTurn:
                 await asyncio.shield(self._save(status, error))
                 if self.reply_message_id:
                     await asyncio.shield(owners().release(self.reply_message_id))
+            except Exception:  # the reply ends for its readers all the same
+                logger.exception("Reply %s could not be saved", self.reply_message_id)
             finally:
                 _unregister(self)
                 await asyncio.shield(slot_store().give_back(self.user_id, self._slot))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -329,3 +330,29 @@ async def test_a_plan_writes_nothing_and_its_record_refuses_a_deleted_conversati
     with pytest.raises(NotFoundError):
         await turn_rows.record_turn(plan=plan)
     assert stored_messages(first.conversation_id) == []
+
+
+async def test_a_database_failure_mid_reply_still_ends_the_turn(
+    app_db: Engine, provider: FakeProvider, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(ReplySpec(token_count=60, delay=0.01))
+    turn = await _begin(user.id, model_id, "Go on")
+    # The table goes away while the reply streams: its checkpoints and its end fail.
+    with app_db.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE message RENAME TO message_away"))
+    try:
+        outcome, batches = await _run(turn)
+    finally:
+        with app_db.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE message_away RENAME TO message"))
+    # The reader got the whole reply and its end; nothing is left running.
+    assert outcome.status == MessageStatus.COMPLETE
+    assert "".join(batches) == outcome.content
+    assert turns.running_count() == 0
+    assert any("could not be saved" in r.message for r in caplog.records)
+    # The turn gave its stream slot back: the next turn starts.
+    provider.enqueue(ReplySpec(text="Again"))
+    next_outcome, _ = await _run(await _begin(user.id, model_id, "Again?"))
+    assert next_outcome.status == MessageStatus.COMPLETE
