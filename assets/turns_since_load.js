@@ -16,5 +16,9 @@ export function useTurnsSinceLoad(load, count, lastTurn) {
     });
     // A turn is a new `count` (or a new `load`); `lastTurn` never changes without one of them.
   }, [load, count]);
+  // Until the effect has caught up with a new load, show what that load will show: the
+  // render that brings the newly loaded messages must not also show the old turns (a
+  // reload flashed each message twice).
+  if (turns.load !== load) return count > 0 ? lastTurn : [];
   return turns.items;
 }

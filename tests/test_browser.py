@@ -77,6 +77,14 @@ window.WebSocket = function (...args) {
 window.WebSocket.prototype = NativeWebSocket.prototype;
 Object.assign(window.WebSocket, NativeWebSocket);
 """
+# The most question bubbles the page ever showed at once.
+_COUNT_USER_MESSAGES = """
+window.__mostUserMessages = 0;
+new MutationObserver(() => {
+  const shown = document.querySelectorAll('.user-message').length;
+  window.__mostUserMessages = Math.max(window.__mostUserMessages, shown);
+}).observe(document, { childList: true, subtree: true });
+"""
 # True once a signed-in-only element has been in the DOM of this window; the path the window
 # started on shows that the redirect to /login happened inside it (client-side navigation).
 _WATCH_PROTECTED = """
@@ -355,10 +363,14 @@ def test_sign_up_chat_stream_and_reload(
     assert not frames.received_containing(PROVIDER_API_KEY)
     assert not any(PROVIDER_API_KEY in frame for frame in frames.sent)
 
-    # Reload: the conversation comes back from the database.
+    # Reload: the conversation comes back from the database, each message once (never two
+    # copies of the last turn, not even for one frame).
+    page.add_init_script(_COUNT_USER_MESSAGES)
     page.reload()
     expect(page).to_have_url(conversation_url)
     expect_conversation(page, question)
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__mostUserMessages") == 1
     expect(entries).to_have_count(1)
     screenshot(page, "06-reloaded")
     assert not frames.received_containing(BCRYPT_PREFIX)
