@@ -376,9 +376,14 @@ class ChatState(AuthState):
 
     @rx.event
     async def resync_stream(self) -> None:
-        """Send the whole reply so far again (the page missed a batch of it)."""
-        if self.is_streaming:
-            (await self.get_state(StreamState)).resync()
+        """Send the whole reply so far again (the page missed a batch of it).
+
+        Nothing is sent when the newest delta already holds the whole text (the page asked
+        before a resync that was on its way: a reload's, or a new page's).
+        """
+        stream = await self.get_state(StreamState)
+        if self.is_streaming and not stream.is_whole():
+            stream.resync()
 
     @rx.event
     def stop_streaming(self) -> None:

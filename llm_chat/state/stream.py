@@ -55,6 +55,10 @@ class StreamState(rx.State):
             self.chunk = text
             self.seq += 1
 
+    def is_whole(self) -> bool:
+        """Whether the newest delta of each channel already holds its whole text."""
+        return self.seq == self.base and self.thought_seq == self.thought_base
+
     def resync(self) -> None:
         """Send the whole reply so far (a browser that reloaded has none of it)."""
         self.base = self.seq

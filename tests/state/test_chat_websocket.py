@@ -629,3 +629,31 @@ async def test_a_tab_over_the_user_s_stream_cap_is_told_so(
         )
     finally:
         config_module.get_settings.cache_clear()
+
+
+async def test_a_resync_is_sent_only_when_the_page_lacks_text(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    make_user("resync@example.com")
+    make_model(make_provider(provider), "fake?tokens=12&delay=0.4")
+    tab = open_tab()
+    await sign_in(tab, "resync@example.com")
+    await tab.emit(ChatState.send, {"form": {"message": "Slowly, please"}})
+    await tab.wait_for(lambda t: (t.get(StreamState, "seq") or 0) >= 2, timeout=TIMEOUT)
+
+    def resyncs(since: int) -> list[Frame]:
+        return [f for f in tab.frames[since:] if f.has(StreamState, "base")]
+
+    # A page that missed a batch asks: the whole text so far comes at once.
+    mark = len(tab.frames)
+    await tab.call(ChatState.resync_stream, until=lambda t: bool(resyncs(mark)))
+    [resync] = resyncs(mark)
+    assert resync.get(StreamState, "base") == tab.get(StreamState, "seq")
+    # Asked again before any new batch (the resync was on its way): nothing is sent again.
+    mark = len(tab.frames)
+    await tab.emit(ChatState.resync_stream)
+    await asyncio.sleep(0.15)
+    assert resyncs(mark) == []
+    await tab.call(
+        ChatState.stop_streaming, until=lambda t: t.get(ChatState, "is_streaming") is False
+    )
