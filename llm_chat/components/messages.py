@@ -145,7 +145,7 @@ def message_view(item: rx.Var[MessageItem]) -> rx.Component:
 def streaming_turn() -> rx.Component:
     """The question being answered and its reply so far (plain text, cheap to update)."""
     return rx.cond(
-        ChatState.show_streaming,
+        ChatState.is_streaming,
         rx.fragment(
             _user_bubble(ChatState.pending_question),
             _streaming_reply(),
@@ -220,7 +220,7 @@ def message_list() -> rx.Component:
     return rx.cond(
         (ChatState.messages.length() > 0)
         | (ChatState.turns_since_load > 0)
-        | ChatState.show_streaming,
+        | ChatState.is_streaming,
         rx.box(
             rx.vstack(
                 rx.cond(

@@ -64,9 +64,15 @@ class RunningTurn:
         # Batches not yet handed to the door: a door that is slow takes them joined.
         self._unread: list[Batch] = []
         self._ready = asyncio.Event()
+        # Set (and replaced) at each new batch and at the end: what watchers wait for.
+        self._grown = asyncio.Event()
         _register(self)
         self._task = asyncio.create_task(self._run())
-        self._task.add_done_callback(lambda _: self._ready.set())
+        self._task.add_done_callback(self._ended)
+
+    def _ended(self, _task: asyncio.Task[ReplyOutcome]) -> None:
+        self._ready.set()
+        self._grown.set()
 
     @property
     def user_id(self) -> int:
@@ -110,6 +116,24 @@ class RunningTurn:
                 yield unread[0]
             else:
                 yield Batch("".join(b.text for b in unread), "".join(b.reasoning for b in unread))
+
+    async def watch(self) -> AsyncIterator[Batch]:
+        """The reply so far as one batch, then each new batch, until it ends.
+
+        For any number of readers besides the door's (another tab showing the same reply).
+        """
+        text_seen = reasoning_seen = 0
+        while True:
+            grown = self._grown
+            text, reasoning = self._text[text_seen:], self._reasoning[reasoning_seen:]
+            if text or reasoning:
+                text_seen += len(text)
+                reasoning_seen += len(reasoning)
+                yield Batch("".join(text), "".join(reasoning))
+                continue
+            if self._task.done():
+                return
+            await grown.wait()
 
     async def outcome(self) -> ReplyOutcome:
         """How the reply ended (waits until it is saved)."""
@@ -189,6 +213,8 @@ class RunningTurn:
                     self._reasoning.append(batch.reasoning)
                 self._unread.append(batch)
                 self._ready.set()
+                self._grown.set()
+                self._grown = asyncio.Event()
                 if loop.time() - last_checkpoint >= CHECKPOINT_SECONDS:
                     last_checkpoint = loop.time()
                     await self._checkpoint()

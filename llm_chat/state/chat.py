@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import uuid
 
 import reflex as rx
-from reflex.event import EventSpec
+from reflex.event import EventSpec, EventType
 
 from llm_chat.errors import AppError, AuthError
+from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.providers import ProviderError
 from llm_chat.security import TokenClaims
-from llm_chat.services import catalog, conversations, turns
+from llm_chat.services import catalog, conversations, following, turns
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.turn_plan import validate_message
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
@@ -106,10 +108,9 @@ class ChatState(AuthState):
     # Turns finished in the open conversation since it was loaded, and the newest of them.
     turns_since_load: int = 0
     last_turn: list[MessageItem] = []  # noqa: RUF012
-    # True while this tab waits for or streams a reply.
+    # True while the open conversation has a reply being written, which the tab shows live
+    # (its own, or one another tab or an API client started).
     is_streaming: bool = False
-    # The conversation the streaming reply belongs to.
-    streaming_conversation_id: int = 0
     # Models users may pick now.
     models: list[ModelItem] = []  # noqa: RUF012
     # The picked model's id ("" when there is none).
@@ -125,19 +126,20 @@ class ChatState(AuthState):
     # The question being answered, shown apart from `messages` until its reply ends, so that
     # the history is sent once per turn (when both join `messages`), never per token.
     pending_question: str = ""
-    # The rows being streamed (backend only).
-    _streaming_question_id: int = 0
-    _streaming_reply_id: int = 0
+    # The live reply the tab shows (backend only). Each showing gets a new ticket; a loop
+    # whose ticket is no longer `_live` stops showing (the tab went to another conversation,
+    # was reloaded, or signed out), while its turn goes on and is saved.
+    _live: str = ""
+    _live_conversation: int = 0
+    _live_question_id: int = 0
+    _live_reply_id: int = 0
+    # The ticket whose follow loop runs (a follow is started once per showing).
+    _followed: str = ""
     # Stop was asked for before the reply's row existed (backend only).
     _stop_asked: bool = False
     # A conversation this tab's turn just created and sent the tab to (backend only): its
     # page needs no loading then, only the reply so far.
     _addressed: int = 0
-
-    @rx.var
-    def show_streaming(self) -> bool:
-        """Whether the streaming reply belongs to the open conversation."""
-        return self.is_streaming and self.streaming_conversation_id == self.conversation_id
 
     async def _refresh_models(self) -> None:
         options = await catalog.list_enabled_models()
@@ -154,7 +156,8 @@ class ChatState(AuthState):
 
     @rx.event
     async def load_page(self):
-        """``on_load``: verify the session, then load the sidebar, models and conversation."""
+        """``on_load``: verify the session, then load the sidebar, models and conversation;
+        a reply being written in it is shown live."""
         if await self.verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         raw_id = conversation_id_in(self.router.url.path)
@@ -171,34 +174,68 @@ class ChatState(AuthState):
         self.load_seq += 1
         self.turns_since_load = 0
         self.last_turn = []
-        if self.is_streaming:  # a reload or reconnect: the browser lost the text so far
-            (await self.get_state(StreamState)).resync()
         await self._refresh_models()
         await self._refresh_conversations()
         self.has_older = False
         if not raw_id:
             self.conversation_id = 0
             self.messages = []
-            return None
+            return await self._show_live_in(0, [])
         conversation_id = int(raw_id) if raw_id.isdigit() else -1
         try:
-            self.messages = await self._message_window(conversation_id, before_id=None)
+            views = await self._window(conversation_id, before_id=None)
         except AppError as exc:
             self.conversation_id = 0
             self.messages = []
             self.error_key = exc.code
-            return None
+            return await self._show_live_in(0, [])
         self.conversation_id = conversation_id
+        follow = await self._show_live_in(conversation_id, views)
+        self.messages = self._items(views)
         remembered = next(
             (str(c.model_id) for c in self.conversations if c.id == conversation_id), ""
         )
         if remembered in {m.id for m in self.models}:
             self.selected_model = remembered
-        return None
+        return follow
 
-    async def _message_window(
-        self, conversation_id: int, before_id: int | None
-    ) -> list[MessageItem]:
+    async def _show_live_in(
+        self, conversation_id: int, views: list[MessageView]
+    ) -> EventType[()] | None:
+        """Show the reply being written in the conversation just loaded, if any: the one
+        already shown (a reload of the tab), else the newest message if it is still being
+        written (another tab's, an API client's, or this tab's from before it went
+        elsewhere). Returns the event that starts following it."""
+        stream = await self.get_state(StreamState)
+        if self._live and self._live_conversation == conversation_id:
+            stream.resync()  # a reload or a reconnect: the browser lost the text so far
+            return None
+        newest = views[-1] if views else None
+        if (
+            newest is None
+            or newest.role != MessageRole.ASSISTANT
+            or newest.status != MessageStatus.STREAMING
+        ):
+            self._end_turn()
+            return None
+        question = views[-2] if len(views) > 1 and views[-2].role == MessageRole.USER else None
+        self._start_showing(conversation_id, question.content if question else "")
+        self._live_question_id = question.id if question else 0
+        self._live_reply_id = newest.id
+        stream.restart()
+        return ChatState.follow_live
+
+    def _start_showing(self, conversation_id: int, question: str) -> str:
+        """Show a new live reply in ``conversation_id``; returns its ticket."""
+        self._live = uuid.uuid4().hex
+        self._live_conversation = conversation_id
+        self._live_question_id = self._live_reply_id = 0
+        self._stop_asked = False
+        self.is_streaming = True
+        self.pending_question = question
+        return self._live
+
+    async def _window(self, conversation_id: int, before_id: int | None) -> list[MessageView]:
         """Up to MESSAGE_WINDOW messages (before ``before_id``), setting ``has_older``."""
         views = await conversations.list_messages(
             user_id=self._user_id,
@@ -207,14 +244,12 @@ class ChatState(AuthState):
             before_id=before_id,
         )
         self.has_older = len(views) > MESSAGE_WINDOW
-        return [
-            MessageItem.of(v)
-            for v in views[-MESSAGE_WINDOW:]
-            if not (
-                self.is_streaming
-                and v.id in (self._streaming_question_id, self._streaming_reply_id)
-            )
-        ]
+        return views[-MESSAGE_WINDOW:]
+
+    def _items(self, views: list[MessageView]) -> list[MessageItem]:
+        """``views`` as the page shows them: the live turn's rows are shown apart."""
+        live = {self._live_question_id, self._live_reply_id} if self._live else set()
+        return [MessageItem.of(v) for v in views if v.id not in live]
 
     @rx.event
     async def load_older(self):
@@ -224,11 +259,11 @@ class ChatState(AuthState):
         if not self.conversation_id or not self.messages:
             return None
         try:
-            older = await self._message_window(self.conversation_id, self.messages[0].id)
+            older = await self._window(self.conversation_id, self.messages[0].id)
         except AppError as exc:
             self.error_key = exc.code
             return None
-        self.messages = [*older, *self.messages]
+        self.messages = [*self._items(older), *self.messages]
         return None
 
     @rx.event
@@ -244,9 +279,9 @@ class ChatState(AuthState):
             self.selected_model = model_id
 
     async def _accept(self, text: str) -> TokenClaims | EventSpec | None:
-        """Take ``text`` as this tab's next question: the claims of the user's token, else
-        why not (an error shown, or a redirect). Marks the tab busy. Call inside
-        ``async with self``."""
+        """Take ``text`` as the open conversation's next question: the claims of the user's
+        token, else why not (an error shown, or a redirect). Shows the turn as live. Call
+        inside ``async with self``."""
         if self.is_streaming:
             self.error_key = "chat.busy"
             return None
@@ -270,34 +305,33 @@ class ChatState(AuthState):
                 return None
         if self.error_key:
             self.error_key = ""
-        self.is_streaming = True
-        self._stop_asked = False
+        self._start_showing(self.conversation_id, text)
         (await self.get_state(StreamState)).restart()
-        self.streaming_conversation_id = self.conversation_id
-        self.pending_question = text
         return claims
 
-    def _shows(self, reply_id: int) -> bool:
-        """Whether the tab still shows reply ``reply_id`` (not after signing out)."""
-        return self.is_streaming and self._streaming_reply_id == reply_id
+    def _shows(self, ticket: str) -> bool:
+        """Whether the tab still shows the live reply of ``ticket``."""
+        return self._live == ticket
 
     def _end_turn(self) -> None:
-        """The tab is free for its next question."""
+        """The open conversation has no live reply (any more)."""
         self.pending_question = ""
         self.is_streaming = False
-        self._streaming_question_id = self._streaming_reply_id = 0
+        self._live = ""
+        self._live_conversation = self._live_question_id = self._live_reply_id = 0
 
     @rx.event(background=True)
     async def send(self, form: dict[str, str]):
         """Ask the question and stream the reply; the text stays if it cannot be sent.
 
         The turn itself (checks, provider request, rows, batches, saving) is the turn
-        service's; this shows it.
+        service's; this shows it while its conversation is open in the tab. The tab may go
+        to another conversation and ask there meanwhile; the turn goes on and is saved.
         """
         text = str(form.get("message", ""))
         async with self:
             accepted = await self._accept(text)
-            model, conversation_id = self.selected_model, self.conversation_id
+            model, conversation_id, ticket = self.selected_model, self.conversation_id, self._live
         if not isinstance(accepted, TokenClaims):
             if accepted is not None:
                 yield accepted
@@ -314,33 +348,43 @@ class ChatState(AuthState):
         except (AppError, ProviderError) as exc:
             signed_out = isinstance(exc, AuthError)
             async with self:
-                self._end_turn()
+                shown = self._shows(ticket)
+                if shown:
+                    self._end_turn()
                 if signed_out:
                     await self._forget_user()
-                else:
+                elif shown:
                     self.error_key = exc.code
                     await self._refresh_models()
-            yield rx.redirect(LOGIN_ROUTE) if signed_out else rx.set_value(COMPOSER_ID, text)
+            if signed_out:
+                yield rx.redirect(LOGIN_ROUTE)
+            elif shown:
+                yield rx.set_value(COMPOSER_ID, text)
             return
         except Exception:  # a database failure, or a bug: the tab must not stay busy
             logger.exception("A turn could not start")
             async with self:
-                self._end_turn()
-                self.error_key = "chat.send_failed"
-            yield rx.set_value(COMPOSER_ID, text)
+                shown = self._shows(ticket)
+                if shown:
+                    self._end_turn()
+                    self.error_key = "chat.send_failed"
+            if shown:
+                yield rx.set_value(COMPOSER_ID, text)
             return
         rows = turn.rows
         async with self:
-            if not self.is_streaming or self._user_id != accepted.user_id:
+            if self._user_id != accepted.user_id:
                 return  # signed out meanwhile: the turn goes on, and is saved, unseen
-            self._streaming_question_id = rows.user_message_id
-            self._streaming_reply_id = rows.reply_message_id
-            self.streaming_conversation_id = rows.conversation_id
-            if self.conversation_id in (0, rows.conversation_id):
-                self.conversation_id = rows.conversation_id
             self._bump_conversation(
                 rows.conversation_id, turn.plan.title, turn.plan.target.model_id
             )
+            if not self._shows(ticket):
+                return  # the tab went elsewhere: the reply is shown when it comes back
+            self._live_question_id = rows.user_message_id
+            self._live_reply_id = rows.reply_message_id
+            self._live_conversation = rows.conversation_id
+            if self.conversation_id in (0, rows.conversation_id):
+                self.conversation_id = rows.conversation_id
             if self._stop_asked:
                 turn.stop()
             address = rows.created_conversation and self.conversation_id == rows.conversation_id
@@ -352,18 +396,49 @@ class ChatState(AuthState):
             yield rx.redirect(conversation_path(rows.conversation_id), replace=True)
         async for batch in turn.batches():
             async with self:
-                if not self._shows(rows.reply_message_id):
+                if not self._shows(ticket):
                     return
                 (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
         outcome = await turn.outcome()
         async with self:
-            if not self._shows(rows.reply_message_id):
+            if self._shows(ticket):
+                await self._finish_live(list(turn.messages(outcome)))
+
+    async def _finish_live(self, views: list[MessageView]) -> None:
+        """The live reply has ended: its turn joins the page's messages."""
+        if self.conversation_id == self._live_conversation and views:
+            self.turns_since_load += 1
+            self.last_turn = [MessageItem.of(view) for view in views]
+        (await self.get_state(StreamState)).restart()
+        self._end_turn()
+
+    @rx.event(background=True)
+    async def follow_live(self):
+        """Show the reply being written that the page found when it loaded, until it ends
+        (started by :meth:`load_page`; once per showing)."""
+        async with self:
+            ticket = self._live
+            if not ticket or self._followed == ticket or not self._live_reply_id:
                 return
-            if self.conversation_id == rows.conversation_id:
-                self.turns_since_load += 1
-                self.last_turn = [MessageItem.of(view) for view in turn.messages(outcome)]
-            (await self.get_state(StreamState)).restart()
-            self._end_turn()
+            self._followed = ticket
+            user_id, conversation_id = self._user_id, self._live_conversation
+            reply_id = self._live_reply_id
+        try:
+            async for batch in following.follow_reply(
+                user_id=user_id, conversation_id=conversation_id, reply_message_id=reply_id
+            ):
+                async with self:
+                    if not self._shows(ticket):
+                        return
+                    (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
+            views = await following.finished_turn(
+                user_id=user_id, conversation_id=conversation_id, reply_message_id=reply_id
+            )
+        except AppError:  # the conversation was deleted meanwhile
+            views = []
+        async with self:
+            if self._shows(ticket):
+                await self._finish_live(views)
 
     def _bump_conversation(self, conversation_id: int, title: str, model_id: int) -> None:
         rest = [c for c in self.conversations if c.id != conversation_id]
@@ -387,11 +462,12 @@ class ChatState(AuthState):
 
     @rx.event
     def stop_streaming(self) -> None:
-        """End the reply now; what was written so far is kept as ``stopped``."""
+        """End the live reply of the open conversation now; what was written so far is kept
+        as ``stopped``."""
         if not self.is_streaming:
             return
-        if self._streaming_reply_id:
-            turns.stop_turns(user_id=self._user_id, reply_message_id=self._streaming_reply_id)
+        if self._live_reply_id:
+            turns.stop_turns(user_id=self._user_id, reply_message_id=self._live_reply_id)
         else:  # still starting: stopped as soon as it has started
             self._stop_asked = True
 

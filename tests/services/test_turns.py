@@ -15,6 +15,7 @@ from llm_chat.models import Message, MessageStatus
 from llm_chat.providers import ProviderError
 from llm_chat.services import catalog, conversations, turn_plan, turn_rows, turns
 from llm_chat.services.access import SYSTEM
+from llm_chat.services.replies import Batch
 from llm_chat.services.turns import ReplyOutcome, RunningTurn
 from tests.fake_provider import FakeProvider, ReplySpec
 from tests.state.helpers import stored_messages
@@ -356,3 +357,34 @@ async def test_a_database_failure_mid_reply_still_ends_the_turn(
     provider.enqueue(ReplySpec(text="Again"))
     next_outcome, _ = await _run(await _begin(user.id, model_id, "Again?"))
     assert next_outcome.status == MessageStatus.COMPLETE
+
+
+async def test_watchers_get_the_reply_so_far_then_each_batch(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    """Readers besides the door's (another tab): one from the start, one joining late."""
+    user = make_user()
+    model_id = make_model(provider.base_url)
+    provider.enqueue(
+        ReplySpec(text="one two three four five six seven eight", delay=0.05, reasoning="hm")
+    )
+    turn = await _begin(user.id, model_id, "Count")
+    early = asyncio.ensure_future(_watch(turn))
+    async for batch in turn.batches():
+        if "three" in batch.text:
+            break
+    late = await _watch(turn)
+    outcome = await turn.outcome()
+    early_batches = await early
+    assert "".join(b.text for b in early_batches) == outcome.content
+    assert "".join(b.reasoning for b in early_batches) == outcome.reasoning == "hm"
+    assert len(early_batches) > 2
+    # The late reader's first batch holds everything said before it came.
+    assert late[0].text.startswith("one two three")
+    assert "".join(b.text for b in late) == outcome.content
+    # A watcher of a turn that has ended gets the whole reply at once.
+    assert [b.text for b in await _watch(turn)] == [outcome.content]
+
+
+async def _watch(turn: RunningTurn) -> list[Batch]:
+    return [batch async for batch in turn.watch()]

@@ -20,6 +20,7 @@ from llm_chat.security import create_token
 from llm_chat.services import api_keys, catalog
 from llm_chat.services.access import SYSTEM
 from llm_chat.state.chat import ChatState
+from llm_chat.state.stream import StreamState
 from tests.fake_provider import FakeProvider, ReplySpec
 from tests.state.conftest import TabFactory
 from tests.state.helpers import (
@@ -116,8 +117,9 @@ class Doors:
         count = len(shown_messages(tab))
         await tab.emit(ChatState.send, {"form": {"message": text}})
         if during is not None:
-            await tab.wait_for(lambda t: t.get(ChatState, "streaming_conversation_id") != 0)
-            await during(tab.get(ChatState, "streaming_conversation_id"))
+            # The reply streams once its first batch is shown; its rows exist by then.
+            await tab.wait_for(lambda t: (t.get(StreamState, "seq") or 0) > 0)
+            await during(tab.get(ChatState, "conversation_id"))
         await tab.wait_for(
             lambda t: (
                 t.get(ChatState, "error_key") != ""

@@ -12,7 +12,8 @@ thread. :class:`ReflexClient` is one browser tab talking to ``/_event`` the way 
   dynamic route argument (``cid`` for ``/c/[cid]``) as React Router's ``params`` does;
 * a page change sends ``update_vars_internal`` (the storage values) then ``on_load_internal``;
 * a delta's localStorage vars are written back to the tab's storage once hydrated;
-* ``_redirect`` events are followed like the front end's ``navigate``.
+* ``_redirect`` events are followed like the front end's ``navigate``; events of the app's
+  states that a handler returned are sent back, as the front end queues them.
 
 Every frame the back end sends is recorded raw with its size on the wire, so tests can assert on
 frame contents and sizes.
@@ -542,8 +543,11 @@ class ReflexClient:
                 if var in delta.get(substate, {}):
                     self.local_storage[name] = delta[substate][var]
         for event in frame.events:
-            if event.get("name") == "_redirect" and self.follow_redirects:
+            name = str(event.get("name", ""))
+            if name == "_redirect" and self.follow_redirects:
                 self._spawn(self.navigate(str((event.get("payload") or {}).get("path", "/"))))
+            elif not name.startswith("_") and "." in name:  # a state's handler
+                self._spawn(self.emit(name, event.get("payload") or {}))
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         async def run() -> None:
