@@ -57,6 +57,10 @@ REPLY_TEXT = "".join(generated_tokens(REPLY_TOKENS)).strip()
 THINKER_NAME = "Fake thinker"
 THINKER_ID = "fake?reasoning=60&tokens=40&delay=0.02"
 THINKING_TEXT = "".join(generated_reasoning_tokens(60)).strip()
+# A long reply: 400 tokens, 20 ms apart (eight seconds).
+LONG_NAME = "Fake long"
+LONG_TOKENS = 400
+LONG_TEXT = "".join(generated_tokens(LONG_TOKENS)).strip()
 # A model with a small context window: two long questions do not fit together.
 TIGHT_NAME = "Fake tight"
 TIGHT_WINDOW = 512
@@ -156,6 +160,13 @@ def app(fake_provider: FakeProvider) -> Iterator[RunningApp]:
                     provider_id=provider.id,
                     display_name=THINKER_NAME,
                     model_name=THINKER_ID,
+                )
+                catalog.create_model.within(
+                    session,
+                    actor=SYSTEM,
+                    provider_id=provider.id,
+                    display_name=LONG_NAME,
+                    model_name=f"fake?tokens={LONG_TOKENS}&delay=0.02",
                 )
                 catalog.create_model.within(
                     session,
@@ -758,3 +769,48 @@ def test_a_reload_mid_reply_shows_the_text_so_far_at_once(
     finished = page.locator(".assistant-message:not(.streaming)")
     expect(finished).to_have_count(1, timeout=REPLY_TIMEOUT_MS)
     expect(finished).to_have_text(REPLY_TEXT)
+
+
+def test_a_reply_streams_on_while_the_user_asks_elsewhere_and_shows_in_any_tab(
+    app: RunningApp, context: BrowserContext
+) -> None:
+    """Leaving a conversation whose reply streams frees the composer elsewhere; coming back,
+    or opening it in a second tab, shows the reply live."""
+    page = context.new_page()
+    register(page, app, new_account("elsewhere"))
+    pick_model(page, LONG_NAME)
+    page.locator("#composer").fill("Write at length")
+    page.locator("#composer").press("Enter")
+    wait_for_streaming_text(page, 40)
+    expect(page).to_have_url(re.compile(r"/c/\d+$"))
+    first = page.url
+
+    # A new chat: no Stop button, and a question there is answered while the first streams.
+    page.locator("#new-chat").click()
+    expect(page.locator("#empty-chat")).to_be_visible()
+    expect(page.locator("#stop-button")).to_have_count(0)
+    pick_model(page, MODEL_NAME)
+    page.locator("#composer").fill("A quick one meanwhile")
+    page.locator("#composer").press("Enter")
+    expect(page.locator(".assistant-message:not(.streaming)")).to_have_text(
+        [REPLY_TEXT], timeout=REPLY_TIMEOUT_MS
+    )
+
+    # A second tab on the first conversation shows the reply being written.
+    second = context.new_page()
+    second.goto(first)
+    shown = wait_for_streaming_text(second, 40)
+    expect(second.locator("#stop-button")).to_be_visible()
+    expect(second.locator(".user-message")).to_have_text(["Write at length"])
+    screenshot(second, "17-second-tab-follows-a-reply")
+    wait_for_streaming_text(second, len(shown) + 20)  # and it goes on
+
+    # Back in the first tab's first conversation: live too, then finished in both.
+    page.locator("#conversation-list .conversation-entry").last.click()
+    expect(page).to_have_url(first)
+    for tab in (page, second):
+        expect(tab.locator(".assistant-message:not(.streaming)")).to_have_text(
+            [LONG_TEXT], timeout=REPLY_TIMEOUT_MS
+        )
+        expect(tab.locator("#stop-button")).to_have_count(0)
+    second.close()
