@@ -10,7 +10,7 @@ export
 endif
 export PATH := $(CURDIR)/.tools/bun/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test setup migrate admin lint format bench bench-pool clean
+.PHONY: run test setup migrate admin lint format bench bench-pool bench-models clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench: setup
 ## bench-pool: 200 API chats and 100 web users at once on MariaDB: errors, pool waits, stalls
 bench-pool: setup
 	$(PY) -m bench.pool_load
+
+## bench-models: how long 100 open chat pages take to show an added or disabled model
+bench-models: setup
+	$(PY) -m bench.model_changes
 
 clean:
 	rm -rf .web .states test-output

@@ -22,6 +22,7 @@ from llm_chat.state.admin import AdminState
 from llm_chat.state.auth import LoginState
 from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
 from llm_chat.state.exceptions import backend_exception_handler
+from llm_chat.state.live_catalog import push_model_changes
 from llm_chat.state.locale import LocaleState
 from llm_chat.state.settings import SETTINGS_ROUTE, SettingsState
 
@@ -48,6 +49,8 @@ app.register_lifespan_task(ensure_secrets)
 # several workers, those of a worker that dies later; see services/stream_owners.py).
 app.register_lifespan_task(watch_orphans)
 app.register_lifespan_task(_on_startup)
+# Model changes reach every open chat page of every worker within a couple of seconds.
+app.register_lifespan_task(push_model_changes)
 # One provider connection pool, opened at start-up and closed at shutdown.
 app.register_lifespan_task(provider_connections)
 

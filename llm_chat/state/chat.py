@@ -14,6 +14,7 @@ from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.providers import ProviderError
 from llm_chat.security import TokenClaims
 from llm_chat.services import catalog, conversations, following, turns
+from llm_chat.services.catalog import ModelOption
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.turn_plan import validate_message
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
@@ -142,11 +143,20 @@ class ChatState(AuthState):
     _addressed: int = 0
 
     async def _refresh_models(self) -> None:
-        options = await catalog.list_enabled_models()
-        self.models = [ModelItem(id=str(o.id), name=o.name) for o in options]
-        ids = {m.id for m in self.models}
+        self._show_models(await catalog.list_enabled_models())
+
+    def _show_models(self, options: list[ModelOption]) -> bool:
+        """Offer ``options`` in the dropdown (a signed-in page only); the picked model stays
+        unless it is gone. Whether the page is signed in."""
+        if not self._user_id:
+            return False
+        models = [ModelItem(id=str(o.id), name=o.name) for o in options]
+        if models != self.models:
+            self.models = models
+        ids = {m.id for m in models}
         if self.selected_model not in ids:
-            self.selected_model = self.models[0].id if self.models else ""
+            self.selected_model = models[0].id if models else ""
+        return True
 
     async def _refresh_conversations(self) -> None:
         rows = await conversations.list_conversations(user_id=self._user_id, limit=SIDEBAR_LIMIT)
@@ -166,7 +176,7 @@ class ChatState(AuthState):
             # The tab's own new conversation got its address: the page was mounted anew,
             # everything else it shows is as it was.
             if self.is_streaming:
-                (await self.get_state(StreamState)).resync()
+                (await self.get_state(StreamState))._resync()
             return None
         self.error_key = ""
         self.rename_id = self.delete_id = 0
@@ -208,7 +218,7 @@ class ChatState(AuthState):
         elsewhere). Returns the event that starts following it."""
         stream = await self.get_state(StreamState)
         if self._live and self._live_conversation == conversation_id:
-            stream.resync()  # a reload or a reconnect: the browser lost the text so far
+            stream._resync()  # a reload or a reconnect: the browser lost the text so far
             return None
         newest = views[-1] if views else None
         if (
@@ -222,7 +232,7 @@ class ChatState(AuthState):
         self._start_showing(conversation_id, question.content if question else "")
         self._live_question_id = question.id if question else 0
         self._live_reply_id = newest.id
-        stream.restart()
+        stream._restart()
         return ChatState.follow_live
 
     def _start_showing(self, conversation_id: int, question: str) -> str:
@@ -306,7 +316,7 @@ class ChatState(AuthState):
         if self.error_key:
             self.error_key = ""
         self._start_showing(self.conversation_id, text)
-        (await self.get_state(StreamState)).restart()
+        (await self.get_state(StreamState))._restart()
         return claims
 
     def _shows(self, ticket: str) -> bool:
@@ -398,7 +408,7 @@ class ChatState(AuthState):
             async with self:
                 if not self._shows(ticket):
                     return
-                (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
+                (await self.get_state(StreamState))._push(batch.text, batch.reasoning)
         outcome = await turn.outcome()
         async with self:
             if self._shows(ticket):
@@ -409,7 +419,7 @@ class ChatState(AuthState):
         if self.conversation_id == self._live_conversation and views:
             self.turns_since_load += 1
             self.last_turn = [MessageItem.of(view) for view in views]
-        (await self.get_state(StreamState)).restart()
+        (await self.get_state(StreamState))._restart()
         self._end_turn()
 
     @rx.event(background=True)
@@ -430,7 +440,7 @@ class ChatState(AuthState):
                 async with self:
                     if not self._shows(ticket):
                         return
-                    (await self.get_state(StreamState)).push(batch.text, batch.reasoning)
+                    (await self.get_state(StreamState))._push(batch.text, batch.reasoning)
             views = await following.finished_turn(
                 user_id=user_id, conversation_id=conversation_id, reply_message_id=reply_id
             )
@@ -457,8 +467,8 @@ class ChatState(AuthState):
         before a resync that was on its way: a reload's, or a new page's).
         """
         stream = await self.get_state(StreamState)
-        if self.is_streaming and not stream.is_whole():
-            stream.resync()
+        if self.is_streaming and not stream._is_whole():
+            stream._resync()
 
     @rx.event
     def stop_streaming(self) -> None:

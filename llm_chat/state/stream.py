@@ -10,7 +10,8 @@ class StreamState(rx.State):
 
     A reasoning model's thinking streams the same way on its own channel (``thought_*``).
     A top-level state with a short name, so that the per-batch delta is small. It has no
-    event handlers: only ChatState's streaming handler changes it, through the methods below.
+    event handlers: only ChatState's streaming handlers change it, through the methods below
+    (private: Reflex makes every public method of a state an event any client may send).
     """
 
     # The newest batch of the answer; the whole answer so far when `seq == base`.
@@ -27,7 +28,7 @@ class StreamState(rx.State):
     _text: str = ""
     _thought: str = ""
 
-    def restart(self) -> None:
+    def _restart(self) -> None:
         """Start a new, empty reply."""
         self._text = self._thought = ""
         self.chunk = ""
@@ -36,7 +37,7 @@ class StreamState(rx.State):
             self.thought_chunk = ""
             self.thought_seq = self.thought_base = 0
 
-    def push(self, text: str, reasoning: str = "") -> None:
+    def _push(self, text: str, reasoning: str = "") -> None:
         """Send the next batch of the reply: its answer and its reasoning (either may be
         empty; only a channel that has new text is sent)."""
         if reasoning:
@@ -55,11 +56,11 @@ class StreamState(rx.State):
             self.chunk = text
             self.seq += 1
 
-    def is_whole(self) -> bool:
+    def _is_whole(self) -> bool:
         """Whether the newest delta of each channel already holds its whole text."""
         return self.seq == self.base and self.thought_seq == self.thought_base
 
-    def resync(self) -> None:
+    def _resync(self) -> None:
         """Send the whole reply so far (a browser that reloaded has none of it)."""
         self.base = self.seq
         self.chunk = self._text
