@@ -814,3 +814,33 @@ def test_a_reply_streams_on_while_the_user_asks_elsewhere_and_shows_in_any_tab(
         )
         expect(tab.locator("#stop-button")).to_have_count(0)
     second.close()
+
+
+def test_a_user_renames_themselves_and_changes_the_password(
+    app: RunningApp, context: BrowserContext
+) -> None:
+    """The settings page's account section; the new password is the one that signs in."""
+    account = new_account("account")
+    page = context.new_page()
+    register(page, app, account)
+    page.goto(app.url + "/settings")
+    expect(page.locator("#account-email")).to_have_text(account.email)
+    page.locator("#profile-name").fill("Renamed Person")
+    page.locator("#profile-save").click()
+    expect(page.get_by_text("Your name was saved.")).to_be_visible()
+
+    new_password = f"Changed-{secrets.token_urlsafe(10)}"
+    page.locator("#current-password").fill(account.password)
+    page.locator("#new-password").fill(new_password)
+    page.locator("#new-password-confirm").fill(new_password)
+    page.locator("#password-save").click()
+    expect(page.get_by_text("Your password was changed.", exact=False)).to_be_visible()
+    expect(page.locator("#new-password")).to_have_value("")
+    screenshot(page, "18-settings-account")
+
+    page.goto(app.url + "/")  # still signed in, under the new name
+    expect(page.locator("#composer")).to_be_visible()
+    expect(page.get_by_text("Renamed Person")).to_be_visible()
+    page.locator("#sign-out").click()
+    expect(page).to_have_url(app.url + "/login")
+    sign_in(page, app, Account(account.email, new_password, account.name))

@@ -11,7 +11,7 @@ from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.models.conversation import TITLE_MAX_LENGTH
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.turn_plan import MAX_MESSAGE_CHARS
-from llm_chat.services.users import MAX_PASSWORD_LENGTH
+from llm_chat.services.users import MAX_DISPLAY_NAME, MAX_PASSWORD_LENGTH, UserInfo
 
 # Ids are 32-bit on every backend; larger numbers can name nothing.
 MAX_ID = 2**31 - 1
@@ -81,6 +81,35 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105  (the scheme's name, not a secret)
     expires_in: int = Field(description="Seconds until the token expires")
+
+
+class UserOut(BaseModel):
+    """The signed-in user."""
+
+    id: int
+    email: str
+    display_name: str
+    role: Literal["admin", "user"]
+
+    @classmethod
+    def of(cls, user: UserInfo) -> UserOut:
+        """The user as the API shows it (never the password hash or token version)."""
+        return cls(
+            id=user.id, email=user.email, display_name=user.display_name, role=user.role.value
+        )
+
+
+class ProfileIn(BaseModel):
+    """A change of the user's own profile."""
+
+    display_name: str = Field(max_length=MAX_DISPLAY_NAME, examples=["Ada Lovelace"])
+
+
+class PasswordIn(BaseModel):
+    """A new password, with the current one."""
+
+    current_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
 class ModelOut(BaseModel):

@@ -17,7 +17,13 @@ from llm_chat.errors import AuthError, NotFoundError, RateLimitedError
 from llm_chat.security import create_token
 from llm_chat.services import sign_in_limits
 from llm_chat.services.access import require_admin
-from llm_chat.services.users import UserInfo, authenticate, normalize_email, revoke_tokens
+from llm_chat.services.users import (
+    UserInfo,
+    authenticate,
+    get_active_user,
+    normalize_email,
+    revoke_tokens,
+)
 
 
 async def sign_in(*, email: str, password: str, address: str) -> UserInfo:
@@ -64,6 +70,20 @@ def sign_out(session: Session, *, user_id: int, token_version: int) -> None:
     """
     if not revoke_tokens(session, user_id=user_id, token_version=token_version):
         raise AuthError("auth.invalid_token")
+
+
+@short_transaction
+def sign_out_others(session: Session, *, user_id: int, token_version: int) -> UserInfo:
+    """End every other sign-in session of the user: every token stops working, and the
+    returned user is the one to issue this session's new token for (:func:`token_for`).
+
+    Raises:
+        AuthError: ``auth.invalid_token``: the token was revoked already; or the account is
+            gone or disabled.
+    """
+    if not revoke_tokens(session, user_id=user_id, token_version=token_version):
+        raise AuthError("auth.invalid_token")
+    return get_active_user.within(session, user_id=user_id)
 
 
 @transaction

@@ -17,6 +17,7 @@ from llm_chat.security import dummy_password_hash, hash_password, verify_passwor
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 256
+MAX_DISPLAY_NAME = 100
 COMMON_PASSWORDS = frozenset(
     {
         "password",
@@ -83,6 +84,20 @@ def validate_registration(email: str, password: str, display_name: str) -> tuple
     validate_password(email, password)
     name = " ".join(display_name.split())[:100] or email.split("@")[0][:100]
     return email, name
+
+
+def clean_display_name(display_name: str) -> str:
+    """A display name as stored: spaces collapsed, at most MAX_DISPLAY_NAME characters.
+
+    Raises:
+        ValidationError: ``auth.name_empty`` when nothing is left, ``auth.name_too_long``.
+    """
+    name = " ".join(display_name.split())
+    if not name:
+        raise ValidationError("auth.name_empty")
+    if len(name) > MAX_DISPLAY_NAME:
+        raise ValidationError("auth.name_too_long")
+    return name
 
 
 def validate_password(email: str, password: str) -> None:
@@ -229,6 +244,22 @@ def change_password(session: Session, *, user_id: int, current: str, new: str) -
         sa.update(_USERS).where(_USERS.c.id == user_id).values(password_hash=hash_password(new))
     )
     revoke_tokens(session, user_id=user_id)
+    return get_active_user.within(session, user_id=user_id)
+
+
+@transaction
+def update_profile(session: Session, *, user_id: int, display_name: str) -> UserInfo:
+    """Rename the user (what the chat shows at the sidebar's foot and admins see).
+
+    Raises:
+        AuthError: the account is gone or disabled.
+        ValidationError: an empty or too long name.
+    """
+    name = clean_display_name(display_name)
+    get_active_user.within(session, user_id=user_id)
+    session.connection().execute(
+        sa.update(_USERS).where(_USERS.c.id == user_id).values(display_name=name)
+    )
     return get_active_user.within(session, user_id=user_id)
 
 

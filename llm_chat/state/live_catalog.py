@@ -37,6 +37,7 @@ async def push_model_changes(app: rx.App) -> AsyncIterator[None]:
 
 async def _watch(app: rx.App) -> None:
     shown: list[ModelOption] | None = None
+    failing = False
     while True:
         await asyncio.sleep(POLL_SECONDS)
         try:
@@ -45,7 +46,13 @@ async def _watch(app: rx.App) -> None:
                 await push_models(app, options)
             shown = options
         except Exception:  # a database hiccup: the next round tries again
-            logger.exception("Could not check the models for changes")
+            if not failing:  # once per outage, not every second
+                logger.exception("Could not check the models for changes")
+            failing = True
+        else:
+            if failing:
+                logger.info("Checking the models for changes again")
+            failing = False
 
 
 async def push_models(app: rx.App, options: list[ModelOption]) -> int:

@@ -33,6 +33,8 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
     assert set(schema["paths"]) == {
         "/api/auth/token",
         "/api/auth/logout",
+        "/api/auth/me",
+        "/api/auth/password",
         "/api/models",
         "/api/conversations",
         "/api/conversations/{conversation_id}",

@@ -76,3 +76,28 @@ def test_only_admins_sign_others_out_everywhere(app_db: Engine) -> None:
     assert _refused(user.id, 0)
     with pytest.raises(NotFoundError), session_scope() as session:
         sessions.sign_out_everywhere.within(session, actor=admin, user_id=user.id + 100)
+
+
+def test_signing_out_other_sessions_gives_this_one_the_new_version(app_db: Engine) -> None:
+    user = make_user("hal@example.com")
+    with session_scope() as session:
+        renewed = sessions.sign_out_others.within(session, user_id=user.id, token_version=0)
+    assert renewed.token_version == 1
+    assert _refused(user.id, 0)
+    assert not _refused(user.id, 1)
+    with pytest.raises(AuthError), session_scope() as session:  # a stale token ends nothing
+        sessions.sign_out_others.within(session, user_id=user.id, token_version=0)
+    assert not _refused(user.id, 1)
+
+
+def test_a_user_renames_themselves_within_the_rules(app_db: Engine) -> None:
+    user = make_user("ivy@example.com")
+    with session_scope() as session:
+        renamed = users.update_profile.within(
+            session, user_id=user.id, display_name="  Ivy \t Chen "
+        )
+    assert renamed.display_name == "Ivy Chen"
+    for name, code in (("   ", "auth.name_empty"), ("x" * 101, "auth.name_too_long")):
+        with pytest.raises(ValidationError) as raised, session_scope() as session:
+            users.update_profile.within(session, user_id=user.id, display_name=name)
+        assert raised.value.code == code
