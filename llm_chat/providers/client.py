@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import json
 import ssl
 import threading
 from collections import OrderedDict
@@ -49,6 +50,13 @@ class ModelTarget:
     # The provider's name (recorded with each reply) and the tokens the model accepts.
     provider_name: str = ""
     context_window: int = 8192
+    top_p: float | None = None
+    # Headers the provider gets with every request (may hold secrets, like the key).
+    extra_headers: tuple[tuple[str, str], ...] = ()
+    # Seconds to wait for the provider (None: the caller's ``provider_timeout``).
+    timeout: float | None = None
+    # Whether the model thinks before it answers (streams ``reasoning_content``).
+    is_reasoning: bool = False
 
     def __repr__(self) -> str:
         return f"ModelTarget(model_id={self.model_id}, model_name={self.model_name!r})"
@@ -102,10 +110,17 @@ class _ClientPool(threading.local):
             self._loop = loop
         return self._http
 
-    def get(self, base_url: str, api_key: str, timeout: float) -> openai.AsyncOpenAI:
-        """The client of one endpoint and key (cheap to make: the connections are shared)."""
+    def get(
+        self,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> openai.AsyncOpenAI:
+        """The client of one endpoint, key and headers (cheap to make: the connections are
+        shared)."""
         http = self.http_client()
-        key = hashlib.sha256(f"{base_url}\0{api_key}\0{timeout}".encode()).hexdigest()
+        key = hashlib.sha256(json.dumps([base_url, api_key, timeout, headers]).encode()).hexdigest()
         client = self._clients.get(key)
         if client is None:
             client = openai.AsyncOpenAI(
@@ -113,6 +128,7 @@ class _ClientPool(threading.local):
                 api_key=api_key or PLACEHOLDER_API_KEY,
                 timeout=httpx2.Timeout(timeout, connect=10.0),
                 max_retries=1,
+                default_headers=dict(headers) or None,
                 http_client=http,
             )
             self._clients[key] = client
@@ -149,6 +165,14 @@ async def provider_connections() -> AsyncIterator[None]:
         await close_connections()
 
 
+def client_for(target: ModelTarget, provider_timeout: float = 60.0) -> openai.AsyncOpenAI:
+    """The SDK client that calls ``target``'s provider (its own timeout, else
+    ``provider_timeout``)."""
+    return _pool.get(
+        target.base_url, target.api_key, target.timeout or provider_timeout, target.extra_headers
+    )
+
+
 async def stream_pieces(
     target: ModelTarget,
     messages: list[ChatMessage],
@@ -181,7 +205,7 @@ async def stream_pieces(
         openai.OpenAIError: whatever the provider or the network did; see
             :func:`llm_chat.providers.errors.classify_provider_error`.
     """
-    client = _pool.get(target.base_url, target.api_key, provider_timeout)
+    client = client_for(target, provider_timeout)
     body: dict[str, Any] = {
         "model": target.model_name,
         "messages": messages,
@@ -189,6 +213,8 @@ async def stream_pieces(
     }
     if target.temperature is not None:
         body["temperature"] = target.temperature
+    if target.top_p is not None:
+        body["top_p"] = target.top_p
     if target.max_tokens is not None:
         body["max_tokens"] = target.max_tokens
     if stats is not None:

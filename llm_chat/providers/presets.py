@@ -99,3 +99,14 @@ def default_context_window(kind: str, model_name: str) -> int:
         if name.startswith(prefix):
             return window
     return FALLBACK_WINDOW
+
+
+# Model ids of known reasoning models (they stream their thinking as ``reasoning_content``):
+# DeepSeek's reasoner and R1 (and distills), Qwen's QwQ and QvQ, Moonshot's Kimi thinking.
+_REASONING_MARKERS = ("reasoner", "deepseek-r1", "qwq", "qvq", "thinking")
+
+
+def looks_like_reasoning(model_name: str) -> bool:
+    """Whether a model id names a known reasoning model (a guess an admin can correct)."""
+    name = model_name.strip().lower()
+    return any(marker in name for marker in _REASONING_MARKERS)

@@ -14,8 +14,9 @@ from sqlmodel import Session
 from llm_chat.config import get_settings
 from llm_chat.db import short_transaction, transaction
 from llm_chat.errors import AuthError, NotFoundError, RateLimitedError
+from llm_chat.models import AuditTarget, User
 from llm_chat.security import create_token
-from llm_chat.services import sign_in_limits
+from llm_chat.services import audit, sign_in_limits
 from llm_chat.services.access import require_admin
 from llm_chat.services.users import (
     UserInfo,
@@ -98,3 +99,12 @@ def sign_out_everywhere(session: Session, *, actor: UserInfo, user_id: int) -> N
     require_admin(session, actor)
     if not revoke_tokens(session, user_id=user_id):
         raise NotFoundError("auth.no_such_user")
+    user = session.get(User, user_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="user.sign_out_everywhere",
+        target_type=AuditTarget.USER,
+        target_id=user_id,
+        target_name=user.email if user else "",
+    )

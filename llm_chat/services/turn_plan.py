@@ -85,23 +85,28 @@ def history_of(session: Session, conversation_id: int) -> list[ChatMessage]:
     ]
 
 
-def _choose_target(session: Session, model: ModelChoice, remembered: int | None) -> ModelTarget:
-    """The model the turn uses: the one asked for, else the conversation's, else the default.
+def _choose_target(
+    session: Session, model: ModelChoice, remembered: int | None, role: str
+) -> ModelTarget:
+    """The model the turn uses: the one asked for, else the conversation's, else the default
+    (among the models open to the user's ``role``).
 
     Raises:
         ProviderError: the model asked for (or, with none asked for, every model) is
             unavailable.
     """
     if isinstance(model, int):
-        return resolve_target(session, model_id=model)
+        return resolve_target(session, model_id=model, role=role)
     if model and model.strip():
-        return resolve_target(session, model_id=find_enabled_model(session, ref=model).id)
+        found = find_enabled_model(session, ref=model, role=role)
+        return resolve_target(session, model_id=found.id, role=role)
     if remembered is not None:
         try:
-            return resolve_target(session, model_id=remembered)
+            return resolve_target(session, model_id=remembered, role=role)
         except ProviderError:
             pass  # disabled or deleted since: the conversation goes on with the default
-    return resolve_target(session, model_id=find_enabled_model(session, ref="").id)
+    found = find_enabled_model(session, ref="", role=role)
+    return resolve_target(session, model_id=found.id, role=role)
 
 
 @short_transaction
@@ -126,7 +131,7 @@ def plan_turn(
         ProviderError: the model is missing or disabled.
     """
     text = validate_message(text)
-    get_active_user.within(session, user_id=user_id, token_version=token_version)
+    user = get_active_user.within(session, user_id=user_id, token_version=token_version)
     if conversation_id is None:
         title, remembered, history = title_from_message(text), None, []
     else:
@@ -139,7 +144,7 @@ def plan_turn(
             raise NotFoundError("error.conversation_not_found")
         title, remembered = row
         history = history_of(session, conversation_id)
-    target = _choose_target(session, model, remembered)
+    target = _choose_target(session, model, remembered, user.role)
     fit = fit_context(
         system_prompt=target.system_prompt,
         history=history,
@@ -186,8 +191,9 @@ def plan_gateway_turn(
     if not messages or messages[-1]["role"] != MessageRole.USER:
         raise ValidationError("chat.last_message_not_user")
     question = validate_message(messages[-1]["content"])
-    get_active_user.within(session, user_id=user_id)
-    target = resolve_target(session, model_id=find_enabled_model(session, ref=model).id)
+    role = get_active_user.within(session, user_id=user_id).role
+    found = find_enabled_model(session, ref=model, role=role)
+    target = resolve_target(session, model_id=found.id, role=role)
     if temperature is not None:
         target = dataclasses.replace(target, temperature=temperature)
     if max_tokens is not None:

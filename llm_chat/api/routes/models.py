@@ -22,5 +22,5 @@ async def list_models(user: CurrentUser) -> list[ModelOut]:
             model_name=option.model_name,
             is_default=option.is_default,
         )
-        for option in await catalog.list_enabled_models()
+        for option in await catalog.list_enabled_models(role=user.role)
     ]

@@ -49,7 +49,7 @@ async def list_models(user: CurrentUser) -> ModelList:
                 created=int(option.created_at.timestamp()) if option.created_at else 0,
                 owned_by=option.provider,
             )
-            for option in await catalog.list_enabled_models()
+            for option in await catalog.list_enabled_models(role=user.role)
         ]
     )
 
