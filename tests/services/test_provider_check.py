@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -23,10 +24,10 @@ BODY_SECRET = "stack trace at /srv/internal SECRET-BODY"
 
 
 @pytest.fixture
-def keyed_provider() -> FakeProvider:
+def keyed_provider() -> Iterator[FakeProvider]:
     """A provider that checks the API key, as real ones do."""
     with FakeProvider(api_key=KEY) as fake:
-        yield fake  # type: ignore[misc]
+        yield fake
 
 
 def _add(
