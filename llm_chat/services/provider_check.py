@@ -10,6 +10,9 @@ from llm_chat.providers import probe
 from llm_chat.services.catalog_providers import provider_target
 from llm_chat.services.users import UserInfo
 
+# The completion's code when the provider has no model and lists none.
+NO_MODEL = "admin.check_no_model"
+
 
 @dataclass(frozen=True)
 class ConnectionReport:
@@ -23,7 +26,7 @@ class ConnectionReport:
     models_ms: int
     models: list[str]
     # A one-token completion from ``completion_model`` (the provider's default or first
-    # model, else the first listed); ``completion_model`` is empty when there was none to ask.
+    # model, else the first listed); ``admin.check_no_model`` when there was none to ask.
     completion_model: str
     completion_code: str
     completion_ms: int
@@ -31,7 +34,7 @@ class ConnectionReport:
     @property
     def ok(self) -> bool:
         """Whether the provider listed its models and answered the completion."""
-        return not self.models_code and bool(self.completion_model) and not self.completion_code
+        return not self.models_code and not self.completion_code
 
 
 async def check_connection(*, actor: UserInfo, provider_id: int) -> ConnectionReport:
@@ -48,7 +51,7 @@ async def check_connection(*, actor: UserInfo, provider_id: int) -> ConnectionRe
     target = await provider_target(actor=actor, provider_id=provider_id)
     listed = await probe.list_models(target)
     model = target.model_name or (listed.models[0] if listed.models else "")
-    completion = probe.ProbeResult("", 0)
+    completion = probe.ProbeResult(NO_MODEL, 0)
     if model:
         completion = await probe.complete_one_token(dataclasses.replace(target, model_name=model))
     return ConnectionReport(

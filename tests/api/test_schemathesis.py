@@ -10,6 +10,7 @@ from schemathesis.config import SchemathesisConfig
 from sqlalchemy.engine import Engine
 
 from llm_chat.api.app import create_api
+from llm_chat.models import Role
 from llm_chat.security import hash_password
 from llm_chat.services import users
 from tests.api.conftest import Caller, make_conversation, sign_in
@@ -51,3 +52,21 @@ def test_api_conforms_to_its_schema(case: schemathesis.Case, caller: Caller) -> 
     # FastAPI ignores query parameters it does not know, as most HTTP APIs do; Schemathesis
     # counts that as accepting invalid data.
     case.call_and_validate(headers=caller.headers, excluded_checks=[negative_data_rejection])
+
+
+@pytest.fixture
+def admin_caller(caller: Caller) -> Caller:
+    """An admin, besides the user's provider, model and conversation."""
+    return sign_in(make_user(role=Role.ADMIN))
+
+
+# The admin routes again, as an admin (a user gets 403 from each, above).
+@schema.include(path_regex="^/api/admin/").parametrize()
+@settings(
+    max_examples=5,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_admin_api_conforms_to_its_schema(case: schemathesis.Case, admin_caller: Caller) -> None:
+    case.call_and_validate(headers=admin_caller.headers, excluded_checks=[negative_data_rejection])
