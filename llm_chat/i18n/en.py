@@ -182,6 +182,7 @@ EN: dict[str, str] = {
     "admin.price_output": "Output price per 1M tokens (optional)",
     "admin.price": "Price per 1M in / out",
     "admin.roles": "Who may use it (none ticked: everyone)",
+    "admin.roles_short": "Who may use it",
     "admin.role_admin": "Admins",
     "admin.role_user": "Users",
     "admin.everyone": "Everyone",

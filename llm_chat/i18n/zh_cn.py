@@ -178,6 +178,7 @@ ZH_CN: dict[str, str] = {
     "admin.price_output": "输出价格 / 百万 token（可选）",
     "admin.price": "价格 / 百万 token（输入 / 输出）",
     "admin.roles": "可使用的角色（都不勾选：所有人）",
+    "admin.roles_short": "可用角色",
     "admin.role_admin": "管理员",
     "admin.role_user": "普通用户",
     "admin.everyone": "所有人",

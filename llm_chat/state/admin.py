@@ -1,4 +1,4 @@
-"""The admin page: providers and models."""
+"""The admin page: providers and models (add, edit, delete, test, import)."""
 
 from __future__ import annotations
 
@@ -8,36 +8,28 @@ import reflex as rx
 
 from llm_chat.errors import AppError, ForbiddenError, ValidationError
 from llm_chat.providers.presets import PRESETS
-from llm_chat.services import catalog
+from llm_chat.services import catalog, provider_check
 from llm_chat.services.catalog import ModelInfo, ProviderInfo
+from llm_chat.services.catalog_fields import parse_headers
 from llm_chat.services.users import UserInfo
+from llm_chat.state.admin_forms import (
+    ModelForm,
+    checked,
+    model_settings,
+    optional_float,
+    provider_id_of,
+)
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
 
 # A change an admin makes, given the admin (the services check the role again).
 Change = Callable[[UserInfo], Awaitable[object]]
-
-
-def _optional_float(raw: str) -> float | None:
-    raw = raw.strip()
-    if not raw:
-        return None
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValidationError("admin.invalid_temperature") from exc
-
-
-def _optional_int(raw: str, code: str) -> int | None:
-    raw = raw.strip().replace(",", "")
-    if not raw:
-        return None
-    if not raw.isdigit():
-        raise ValidationError(code)
-    return int(raw)
+# What the provider edit dialog holds while it is closed.
+NO_PROVIDER = ProviderInfo(id=0, name="", kind="", base_url="", has_api_key=False, enabled=True)
 
 
 class AdminState(AuthState):
-    """Lists and forms of the admin page; the services check the admin role on every call."""
+    """Lists, forms and dialogs of the admin page; the services check the admin role on
+    every call, so each handler is safe to call by anyone."""
 
     # Every provider and every model.
     providers: list[ProviderInfo] = []  # noqa: RUF012
@@ -47,6 +39,31 @@ class AdminState(AuthState):
     # Translation key of the last error or confirmation.
     error_key: str = ""
     notice_key: str = ""
+    # The provider being edited (0: no dialog) and what the dialog starts with; its key
+    # and header values are never sent, only whether it has them and the header names.
+    edit_provider_id: int = 0
+    edit_provider: ProviderInfo = NO_PROVIDER
+    # The model being edited (0: no dialog) and the form's starting values.
+    edit_model_id: int = 0
+    edit_model: ModelForm = ModelForm()
+    # The provider or model a delete confirmation is for (0: none), and what it says.
+    delete_provider_id: int = 0
+    delete_provider_name: str = ""
+    delete_provider_models: int = 0
+    delete_model_id: int = 0
+    delete_model_name: str = ""
+    # The connection test shown (0: none): the provider, whether it runs, what it found.
+    check_provider_id: int = 0
+    check_provider_name: str = ""
+    check_running: bool = False
+    check_models_code: str = ""
+    check_models_ms: int = 0
+    check_completion_model: str = ""
+    check_completion_code: str = ""
+    check_completion_ms: int = 0
+    # Listed model ids the provider has no model for yet, and those ticked for import.
+    importable: list[str] = []  # noqa: RUF012
+    import_picked: list[str] = []  # noqa: RUF012
 
     @rx.var
     def suggested_base_url(self) -> str:
@@ -67,8 +84,15 @@ class AdminState(AuthState):
         if not user.is_admin:
             return rx.redirect(HOME_ROUTE)
         self.error_key = self.notice_key = ""
+        self._close_dialogs()
         await self._reload(user)
         return None
+
+    def _close_dialogs(self) -> None:
+        self.edit_provider_id = self.edit_model_id = 0
+        self.delete_provider_id = self.delete_model_id = 0
+        self.check_provider_id = 0
+        self.edit_provider = NO_PROVIDER
 
     @rx.event
     def pick_kind(self, kind: str) -> None:
@@ -76,7 +100,7 @@ class AdminState(AuthState):
         if kind in PRESETS:
             self.new_provider_kind = kind
 
-    async def _apply(self, change: Change) -> None:
+    async def _apply(self, change: Change, notice: str = "admin.saved") -> bool:
         """Make ``change`` as the signed-in user, then show the lists as they are now."""
         actor = await self.verified_user()
         try:
@@ -87,9 +111,16 @@ class AdminState(AuthState):
         except AppError as exc:
             self.error_key = exc.code
             self.notice_key = ""
-            return
+            return False
         self.error_key = ""
-        self.notice_key = "admin.saved"
+        self.notice_key = notice
+        return True
+
+    def _refuse(self, exc: AppError) -> None:
+        self.error_key = exc.code
+        self.notice_key = ""
+
+    # ----------------------------------------------------------------- providers
 
     @rx.event
     async def add_provider(self, form: dict[str, str]) -> None:
@@ -97,46 +128,22 @@ class AdminState(AuthState):
         name, kind = str(form.get("name", "")), self.new_provider_kind
         base_url = str(form.get("base_url", "")) or self.suggested_base_url
         api_key = str(form.get("api_key", ""))
+        try:
+            headers = parse_headers(str(form.get("extra_headers", "")))
+            timeout = optional_float(str(form.get("timeout", "")), "admin.invalid_timeout")
+        except ValidationError as exc:
+            self._refuse(exc)
+            return
         await self._apply(
             lambda actor: catalog.create_provider(
-                actor=actor, name=name, kind=kind, base_url=base_url, api_key=api_key
-            )
-        )
-
-    @rx.event
-    async def add_model(self, form: dict[str, str]) -> None:
-        """Create a model from the form."""
-        provider_id = str(form.get("provider_id", ""))
-        if not provider_id.isdigit():
-            self.error_key = "admin.pick_provider"
-            return
-        try:
-            temperature = _optional_float(str(form.get("temperature", "")))
-            max_tokens = _optional_int(str(form.get("max_tokens", "")), "admin.invalid_max_tokens")
-            context_window = _optional_int(
-                str(form.get("context_window", "")), "admin.invalid_context_window"
-            )
-        except ValidationError as exc:
-            self.error_key = exc.code
-            return
-        await self._apply(
-            lambda actor: catalog.create_model(
                 actor=actor,
-                provider_id=int(provider_id),
-                display_name=str(form.get("display_name", "")),
-                model_name=str(form.get("model_name", "")),
-                system_prompt=str(form.get("system_prompt", "")),
-                temperature=temperature,
-                max_tokens=max_tokens,
-                context_window=context_window,
+                name=name,
+                kind=kind,
+                base_url=base_url,
+                api_key=api_key,
+                extra_headers=headers,
+                timeout_seconds=timeout,
             )
-        )
-
-    @rx.event
-    async def set_model_enabled(self, model_id: int, enabled: bool) -> None:
-        """Enable or disable a model."""
-        await self._apply(
-            lambda actor: catalog.set_model_enabled(actor=actor, model_id=model_id, enabled=enabled)
         )
 
     @rx.event
@@ -149,6 +156,239 @@ class AdminState(AuthState):
         )
 
     @rx.event
+    def open_edit_provider(self, provider_id: int) -> None:
+        """Open the edit dialog of a provider."""
+        found = next((p for p in self.providers if p.id == provider_id), None)
+        if found is not None:
+            self.edit_provider, self.edit_provider_id = found, provider_id
+            self.error_key = ""
+
+    @rx.event
+    def close_edit_provider(self, is_open: bool = False) -> None:
+        """Close the edit dialog (``on_open_change``)."""
+        if not is_open:
+            self.edit_provider_id, self.edit_provider = 0, NO_PROVIDER
+
+    @rx.event
+    async def save_provider(self, form: dict[str, str]) -> None:
+        """Save the edit dialog: an empty key or headers field keeps what is stored."""
+        provider_id = self.edit_provider_id
+        key = str(form.get("api_key", ""))
+        api_key = "" if checked(form, "remove_key") else (key or None)
+        headers_text = str(form.get("extra_headers", ""))
+        try:
+            headers = (
+                {}
+                if checked(form, "remove_headers")
+                else (parse_headers(headers_text) if headers_text.strip() else None)
+            )
+            timeout = optional_float(str(form.get("timeout", "")), "admin.invalid_timeout")
+        except ValidationError as exc:
+            self._refuse(exc)
+            return
+        saved = await self._apply(
+            lambda actor: catalog.update_provider(
+                actor=actor,
+                provider_id=provider_id,
+                name=str(form.get("name", "")),
+                kind=str(form.get("kind", "")) or None,
+                base_url=str(form.get("base_url", "")),
+                api_key=api_key,
+                extra_headers=headers,
+                timeout_seconds=timeout,
+            )
+        )
+        if saved:
+            self.close_edit_provider(False)
+
+    @rx.event
+    def ask_delete_provider(self, provider_id: int) -> None:
+        """Open the delete confirmation of a provider."""
+        found = next((p for p in self.providers if p.id == provider_id), None)
+        if found is not None:
+            self.delete_provider_id, self.delete_provider_name = found.id, found.name
+            self.delete_provider_models = found.model_count
+
+    @rx.event
+    def close_delete_provider(self, is_open: bool = False) -> None:
+        """Close the delete confirmation."""
+        if not is_open:
+            self.delete_provider_id = 0
+
+    @rx.event
+    async def confirm_delete_provider(self) -> None:
+        """Delete the provider the confirmation names, with its models (the dialog says so)."""
+        provider_id, self.delete_provider_id = self.delete_provider_id, 0
+        await self._apply(
+            lambda actor: catalog.delete_provider(
+                actor=actor, provider_id=provider_id, with_models=True
+            ),
+            notice="admin.deleted",
+        )
+
+    # ----------------------------------------------------------------- models
+
+    @rx.event
+    async def add_model(self, form: dict[str, str]) -> None:
+        """Create a model from the form."""
+        try:
+            settings = model_settings(form, provider_id_of(form))
+        except ValidationError as exc:
+            self._refuse(exc)
+            return
+        await self._apply(
+            lambda actor: catalog.create_model(
+                actor=actor,
+                provider_id=settings.provider_id,
+                display_name=settings.display_name,
+                model_name=settings.model_name,
+                system_prompt=settings.system_prompt,
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+                context_window=settings.context_window,
+                top_p=settings.top_p,
+                price_input=settings.price_input,
+                price_output=settings.price_output,
+                allowed_roles=settings.allowed_roles,
+                is_reasoning=settings.is_reasoning,
+            )
+        )
+
+    @rx.event
+    def open_edit_model(self, model_id: int) -> None:
+        """Open the edit dialog of a model."""
+        found = next((m for m in self.models if m.id == model_id), None)
+        if found is not None:
+            self.edit_model, self.edit_model_id = ModelForm.of(found), model_id
+            self.error_key = ""
+
+    @rx.event
+    def close_edit_model(self, is_open: bool = False) -> None:
+        """Close the edit dialog (``on_open_change``)."""
+        if not is_open:
+            self.edit_model_id = 0
+
+    @rx.event
+    async def save_model(self, form: dict[str, str]) -> None:
+        """Save the edit dialog."""
+        model_id = self.edit_model_id
+        current = next((m for m in self.models if m.id == model_id), None)
+        try:
+            settings = model_settings(
+                form, provider_id_of(form), enabled=current.enabled if current else True
+            )
+        except ValidationError as exc:
+            self._refuse(exc)
+            return
+        saved = await self._apply(
+            lambda actor: catalog.update_model(actor=actor, model_id=model_id, settings=settings)
+        )
+        if saved:
+            self.edit_model_id = 0
+
+    @rx.event
+    async def set_model_enabled(self, model_id: int, enabled: bool) -> None:
+        """Enable or disable a model."""
+        await self._apply(
+            lambda actor: catalog.set_model_enabled(actor=actor, model_id=model_id, enabled=enabled)
+        )
+
+    @rx.event
     async def make_default(self, model_id: int) -> None:
         """Make a model the default for new conversations."""
         await self._apply(lambda actor: catalog.set_default_model(actor=actor, model_id=model_id))
+
+    @rx.event
+    def ask_delete_model(self, model_id: int) -> None:
+        """Open the delete confirmation of a model."""
+        found = next((m for m in self.models if m.id == model_id), None)
+        if found is not None:
+            self.delete_model_id, self.delete_model_name = found.id, found.display_name
+
+    @rx.event
+    def close_delete_model(self, is_open: bool = False) -> None:
+        """Close the delete confirmation."""
+        if not is_open:
+            self.delete_model_id = 0
+
+    @rx.event
+    async def confirm_delete_model(self) -> None:
+        """Delete the model the confirmation names."""
+        model_id, self.delete_model_id = self.delete_model_id, 0
+        await self._apply(
+            lambda actor: catalog.delete_model(actor=actor, model_id=model_id),
+            notice="admin.deleted",
+        )
+
+    # ----------------------------------------------------------------- test and import
+
+    @rx.event(background=True)
+    async def test_connection(self, provider_id: int):
+        """Check a provider (up to two short requests), outside the tab's state lock."""
+        async with self:
+            if self.check_running:
+                return
+            actor = await self.verified_user()
+            found = next((p for p in self.providers if p.id == provider_id), None)
+            self.check_provider_id = provider_id
+            self.check_provider_name = found.name if found else ""
+            self.check_running = True
+            self.check_models_code = self.check_completion_code = ""
+            self.check_completion_model = ""
+            self.importable, self.import_picked = [], []
+            self.error_key = ""
+        try:
+            if actor is None:
+                raise ForbiddenError("admin.only_admins")
+            report = await provider_check.check_connection(actor=actor, provider_id=provider_id)
+        except AppError as exc:
+            async with self:
+                self.check_running = False
+                self.check_provider_id = 0
+                self._refuse(exc)
+            return
+        async with self:
+            self.check_running = False
+            self.check_models_code, self.check_models_ms = report.models_code, report.models_ms
+            self.check_completion_model = report.completion_model
+            self.check_completion_code = report.completion_code
+            self.check_completion_ms = report.completion_ms
+            have = {m.model_name for m in self.models if m.provider_id == provider_id}
+            self.importable = [m for m in report.models if m not in have]
+
+    @rx.event
+    def close_check(self, is_open: bool = False) -> None:
+        """Close the connection test (``on_open_change``)."""
+        if not is_open and not self.check_running:
+            self.check_provider_id = 0
+            self.importable, self.import_picked = [], []
+
+    @rx.event
+    def toggle_import(self, model_name: str, on: bool) -> None:
+        """Tick or untick a listed model for import."""
+        picked = [m for m in self.import_picked if m != model_name]
+        if on and model_name in self.importable:
+            picked.append(model_name)
+        self.import_picked = picked
+
+    @rx.event
+    def pick_all_imports(self, on: bool) -> None:
+        """Tick or untick every listed model."""
+        self.import_picked = list(self.importable) if on else []
+
+    @rx.event
+    async def import_picked_models(self) -> None:
+        """Add the ticked models to the tested provider."""
+        provider_id, names = self.check_provider_id, list(self.import_picked)
+        if not names:
+            self.error_key = "admin.nothing_to_import"
+            return
+        imported = await self._apply(
+            lambda actor: catalog.import_models(
+                actor=actor, provider_id=provider_id, model_names=names
+            ),
+            notice="admin.imported",
+        )
+        if imported:
+            self.check_provider_id = 0
+            self.importable, self.import_picked = [], []
