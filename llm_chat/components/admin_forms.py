@@ -55,7 +55,6 @@ def _headers_field(edit: bool) -> rx.Component:
                 rows="2",
                 width="100%",
                 font_family="monospace",
-                auto_complete=False,
             ),
             hint,
             spacing="1",

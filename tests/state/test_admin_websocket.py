@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -103,7 +105,7 @@ KEY = "sk-ws-SECRET-4242"
 HEADER_SECRET = "ws-header-SECRET-77"
 
 
-def _catalog_rows() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], int]:
+def _catalog_rows() -> tuple[list[Any], list[Any], int]:
     """Every provider and model as stored, and how many audit entries there are."""
     with session_scope() as session:
         providers = [
