@@ -844,3 +844,120 @@ def test_a_user_renames_themselves_and_changes_the_password(
     page.locator("#sign-out").click()
     expect(page).to_have_url(app.url + "/login")
     sign_in(page, app, Account(account.email, new_password, account.name))
+
+
+def _promote(app: RunningApp, email: str) -> None:
+    """Make the account an admin, as ``make admin`` would."""
+    engine = create_db_engine(app.config.database_url)
+    try:
+        with session_scope(engine) as session:
+            users.set_role.within(session, email=email, role=Role.ADMIN)
+    finally:
+        engine.dispose()
+
+
+def _admin_shot(page: Page, name: str, *, dialog: bool = False) -> None:
+    """A screenshot of the admin page, away from any tooltip; of the window only when a
+    dialog is open (its overlay covers the window, not the whole page)."""
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(300)  # dialogs and tooltips finish their animations
+    if dialog:
+        OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT_DIR / f"admin-{name}.png"))
+    else:
+        screenshot(page, f"admin-{name}")
+
+
+def test_an_admin_adds_a_provider_tests_it_and_imports_models(
+    app: RunningApp, new_context: NewContext, fake_provider: FakeProvider
+) -> None:
+    """Add a provider, Test connection, Import models, edit, and read the audit log, in both
+    languages and themes; the key is never sent to the browser."""
+    account = new_account("operator")
+    ctx = new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = ctx.new_page()
+    frames = FrameRecorder(page)
+    register(page, app, account)
+    _promote(app, account.email)
+    page.goto(app.url + "/admin")
+    expect(page.locator("#providers-table")).to_contain_text("Loopback")
+
+    page.locator("#provider-kind").click()
+    page.get_by_role("option", name="Custom").click()
+    page.locator("#provider-name").fill("Second loopback")
+    page.locator("#provider-base-url").fill(fake_provider.base_url)
+    page.locator("#provider-api-key").fill(PROVIDER_API_KEY)
+    page.locator("#add-provider").click()
+    expect(page.locator("#notice-callout")).to_have_text(translate("en", "admin.saved"))
+    row = page.locator("#providers-table tr", has_text="Second loopback")
+    expect(row).to_contain_text(translate("en", "admin.api_key_set"))
+
+    row.locator(".test-connection").click()
+    expect(page.locator("#check-models")).to_have_text(translate("en", "admin.check_ok"))
+    expect(page.locator("#check-completion")).to_have_text(translate("en", "admin.check_ok"))
+    expect(page.locator(".import-choice")).to_have_count(3)
+    page.get_by_role("checkbox", name="fake-model-large", exact=True).click()
+    _admin_shot(page, "01-test-connection-en", dialog=True)
+    page.locator("#import-selected").click()
+    expect(page.locator("#notice-callout")).to_have_text(translate("en", "admin.imported"))
+    models = page.locator("#models-table")
+    expect(models).to_contain_text("fake-model-large")
+    _admin_shot(page, "02-catalog-en")
+
+    page.locator("#models-table tr", has_text="fake-model-large").get_by_role(
+        "button", name=translate("en", "admin.edit")
+    ).click()
+    dialog = page.get_by_role("dialog")
+    dialog.locator("input[name=price_input]").fill("0.15")
+    dialog.locator("input[name=price_output]").fill("0.6")
+    _admin_shot(page, "03-edit-model-en", dialog=True)
+    page.locator("#save-model").click()
+    expect(models.locator("tr", has_text="fake-model-large")).to_contain_text("0.15 / 0.6")
+
+    # A provider whose URL moves without its key again is refused, and says why.
+    row.get_by_role("button", name=translate("en", "admin.edit")).click()
+    page.locator("#edit-base-url").fill("http://127.0.0.1:9/v1")
+    page.locator("#save-provider").click()
+    expect(page.locator("#dialog-error")).to_have_text(translate("en", "admin.secrets_for_new_url"))
+    _admin_shot(page, "04-edit-provider-en", dialog=True)
+    page.keyboard.press("Escape")
+
+    page.locator("#tab-audit").click()
+    newest = page.locator(".audit-row").first
+    expect(newest).to_contain_text(translate("en", "admin.act_model_update"))
+    _admin_shot(page, "05-audit-en")
+
+    page.get_by_role("combobox", name=translate("en", "app.language")).click()
+    page.get_by_role("option", name="简体中文").click()
+    page.get_by_role("button", name=translate("zh-CN", "app.toggle_theme")).click()
+    expect(page.locator("html")).to_have_class(re.compile(r"\bdark\b"))
+    expect(page.get_by_role("tab", name=translate("zh-CN", "admin.audit"))).to_be_visible()
+    _admin_shot(page, "06-audit-zh-dark")
+    page.locator("#tab-catalog").click()
+    key_set = translate("zh-CN", "admin.api_key_set")
+    expect(page.locator("#providers-table")).to_contain_text(key_set)
+    _admin_shot(page, "07-catalog-zh-dark")
+    page.locator("#providers-table tr", has_text="Second loopback").locator(
+        ".test-connection"
+    ).click()
+    expect(page.locator("#check-completion")).to_have_text(translate("zh-CN", "admin.check_ok"))
+    _admin_shot(page, "08-test-connection-zh-dark", dialog=True)
+    page.keyboard.press("Escape")
+    page.locator("#models-table tr", has_text="fake-model-large").get_by_role(
+        "button", name=translate("zh-CN", "admin.edit")
+    ).click()
+    _admin_shot(page, "09-edit-model-zh-dark", dialog=True)
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name=translate("zh-CN", "app.toggle_theme")).click()
+    expect(page.locator("html")).not_to_have_class(re.compile(r"\bdark\b"))
+    _admin_shot(page, "10-catalog-zh-light")
+    page.get_by_role("button", name=translate("zh-CN", "app.toggle_theme")).click()
+    page.get_by_role("combobox", name=translate("zh-CN", "app.language")).click()
+    page.get_by_role("option", name="English").click()
+    expect(page.get_by_role("tab", name=translate("en", "admin.tab_catalog"))).to_be_visible()
+    _admin_shot(page, "11-catalog-en-dark")
+
+    assert frames.received_containing(PROVIDER_API_KEY) == []
+    assert PROVIDER_API_KEY not in page.content()
+    assert PROVIDER_API_KEY not in app.log_text()
+    ctx.close()

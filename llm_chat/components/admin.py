@@ -13,6 +13,7 @@ from llm_chat.components.admin_forms import (
     delete_dialogs,
     edit_model_dialog,
     edit_provider_dialog,
+    kind_label,
     model_form,
     provider_form,
 )
@@ -40,7 +41,7 @@ def _muted(text: rx.Var | str) -> rx.Component:
 def _provider_row(p: rx.Var[ProviderInfo]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(p.name, weight="medium")),
-        rx.table.cell(p.kind_label),
+        rx.table.cell(kind_label(p.kind, p.kind_label)),
         rx.table.cell(
             rx.vstack(
                 rx.code(p.base_url, size="1"),
@@ -142,6 +143,7 @@ def _model_row(m: rx.Var[ModelInfo]) -> rx.Component:
                     t("admin.make_default"),
                     size="1",
                     variant="ghost",
+                    white_space="nowrap",
                     on_click=AdminState.make_default(m.id),
                 ),
             )

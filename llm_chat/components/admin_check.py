@@ -8,7 +8,7 @@ from typing import Any
 
 import reflex as rx
 
-from llm_chat.components.layout import error_callout
+from llm_chat.components.admin_forms import dialog_error
 from llm_chat.state.admin import AdminState
 from llm_chat.state.locale import t, text_for
 
@@ -113,7 +113,7 @@ def check_dialog() -> rx.Component:
                         ),
                     ),
                     rx.separator(),
-                    error_callout(AdminState.error_key),
+                    dialog_error(),
                     rx.cond(
                         AdminState.importable.length() > 0,
                         _import_list(),

@@ -9,7 +9,7 @@ from typing import Any
 import reflex as rx
 
 from llm_chat.components.layout import confirm_dialog
-from llm_chat.models import Role
+from llm_chat.models import ProviderKind, Role
 from llm_chat.providers.presets import PRESETS
 from llm_chat.state.admin import AdminState
 from llm_chat.state.admin_forms import ROLE_FIELD
@@ -27,12 +27,37 @@ def labelled(label_key: str, control: rx.Component, **props: Any) -> rx.Componen
     )
 
 
+def dialog_error() -> rx.Component:
+    """The last error, inside a dialog (the page's own callout is behind it)."""
+    return rx.cond(
+        AdminState.error_key != "",
+        rx.callout(
+            text_for(AdminState.error_key),
+            icon="triangle_alert",
+            color_scheme="red",
+            role="alert",
+            width="100%",
+            id="dialog-error",
+        ),
+    )
+
+
 def _input(name: str, default: rx.Var | str = "", **props: Any) -> rx.Component:
     return rx.input(name=name, default_value=default, width="100%", **props)
 
 
+def kind_label(kind: Any, label: Any) -> Any:
+    """A kind's label; "Custom" in the reader's language (the others are names)."""
+    if isinstance(kind, str):
+        return t("admin.kind_custom") if kind == ProviderKind.CUSTOM else label
+    return rx.cond(kind == ProviderKind.CUSTOM.value, t("admin.kind_custom"), label)
+
+
 def _kind_items() -> list[rx.Component]:
-    return [rx.select.item(p.label, value=p.kind.value) for p in PRESETS.values()]
+    return [
+        rx.select.item(kind_label(p.kind.value, p.label), value=p.kind.value)
+        for p in PRESETS.values()
+    ]
 
 
 def _headers_field(edit: bool) -> rx.Component:
@@ -161,6 +186,7 @@ def edit_provider_dialog() -> rx.Component:
                             max_length=8,
                         ),
                     ),
+                    dialog_error(),
                     _dialog_buttons("save-provider"),
                     spacing="3",
                     width="100%",
@@ -291,6 +317,7 @@ def edit_model_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     *model_fields(AdminState.edit_model),
+                    dialog_error(),
                     _dialog_buttons("save-model"),
                     spacing="3",
                     width="100%",

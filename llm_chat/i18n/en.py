@@ -188,6 +188,7 @@ EN: dict[str, str] = {
     "admin.everyone": "Everyone",
     "admin.reasoning": "Reasoning model (streams its thinking)",
     "admin.reasoning_badge": "Reasoning",
+    "admin.kind_custom": "Custom",
     "admin.url_from_kind": "Usual URL of this kind",
     "admin.headers": "Extra headers",
     "admin.tab_catalog": "Providers and models",

@@ -184,6 +184,7 @@ ZH_CN: dict[str, str] = {
     "admin.everyone": "所有人",
     "admin.reasoning": "推理模型（流式输出思考过程）",
     "admin.reasoning_badge": "推理",
+    "admin.kind_custom": "自定义",
     "admin.url_from_kind": "该类型的常用地址",
     "admin.headers": "附加请求头",
     "admin.tab_catalog": "服务商与模型",

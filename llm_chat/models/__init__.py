@@ -1,7 +1,7 @@
 """Database tables and the types that go in and out of the services."""
 
 from llm_chat.models.api_key import ApiKey
-from llm_chat.models.audit import AuditEntry, AuditTarget
+from llm_chat.models.audit import AuditAction, AuditEntry, AuditTarget
 from llm_chat.models.catalog import ChatModel, Provider, ProviderKind
 from llm_chat.models.conversation import Conversation, Message, MessageRole, MessageStatus
 from llm_chat.models.login_attempt import LoginAttempt
@@ -9,6 +9,7 @@ from llm_chat.models.user import Role, User
 
 __all__ = [
     "ApiKey",
+    "AuditAction",
     "AuditEntry",
     "AuditTarget",
     "ChatModel",

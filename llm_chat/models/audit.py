@@ -19,6 +19,20 @@ class AuditTarget(StrEnum):
     USER = "user"
 
 
+class AuditAction(StrEnum):
+    """What an entry records (shown through the "admin.act_<action with _>" texts)."""
+
+    PROVIDER_CREATE = "provider.create"
+    PROVIDER_UPDATE = "provider.update"
+    PROVIDER_DELETE = "provider.delete"
+    MODEL_CREATE = "model.create"
+    MODEL_IMPORT = "model.import"
+    MODEL_UPDATE = "model.update"
+    MODEL_DELETE = "model.delete"
+    MODEL_DEFAULT = "model.default"
+    USER_SIGN_OUT_EVERYWHERE = "user.sign_out_everywhere"
+
+
 class AuditEntry(SQLModel, table=True):
     """One change. Values are JSON with every secret masked (never a key, not even encrypted)."""
 
@@ -33,7 +47,7 @@ class AuditEntry(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     # The actor's email as it was then ("system" for the shell and start-up).
     actor_email: str = Field(max_length=255)
-    # What was done: "provider.update", "model.delete", ...
+    # What was done (an AuditAction).
     action: str = Field(max_length=64)
     target_type: str = Field(max_length=32)
     # The changed row's id (it may have been deleted since) and its name then.

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, func, select
 
 from llm_chat.db import transaction
 from llm_chat.errors import ValidationError
-from llm_chat.models import AuditEntry, AuditTarget
+from llm_chat.models import AuditAction, AuditEntry, AuditTarget
 from llm_chat.services.access import SYSTEM, require_admin
 from llm_chat.services.users import UserInfo
 
@@ -56,7 +56,7 @@ def record(
     session: Session,
     *,
     actor: UserInfo,
-    action: str,
+    action: AuditAction,
     target_type: AuditTarget,
     target_id: int | None,
     target_name: str,
@@ -72,7 +72,7 @@ def record(
         AuditEntry(
             actor_id=None if actor is SYSTEM else actor.id,
             actor_email=actor.email[:255],
-            action=action,
+            action=action.value,
             target_type=target_type.value,
             target_id=target_id,
             target_name=target_name[:200],

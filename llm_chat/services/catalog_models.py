@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from llm_chat.db import transaction
 from llm_chat.errors import NotFoundError
-from llm_chat.models import AuditTarget, ChatModel, Provider
+from llm_chat.models import AuditAction, AuditTarget, ChatModel, Provider
 from llm_chat.providers.presets import looks_like_reasoning
 from llm_chat.services import audit
 from llm_chat.services.access import require_admin
@@ -57,7 +57,7 @@ def _apply(model: ChatModel, settings: ModelSettings) -> None:
 def _audit(
     session: Session,
     actor: UserInfo,
-    action: str,
+    action: AuditAction,
     before: ModelInfo | None,
     after: ModelInfo | None,
 ) -> None:
@@ -80,7 +80,11 @@ def _audit(
 
 
 def _add(
-    session: Session, actor: UserInfo, settings: ModelSettings, is_default: bool, action: str
+    session: Session,
+    actor: UserInfo,
+    settings: ModelSettings,
+    is_default: bool,
+    action: AuditAction,
 ) -> ModelInfo:
     settings = check_model(settings)
     provider = _provider(session, settings.provider_id)
@@ -141,7 +145,7 @@ def create_model(
         is_reasoning=is_reasoning,
         enabled=enabled,
     )
-    return _add(session, actor, settings, is_default, "model.create")
+    return _add(session, actor, settings, is_default, AuditAction.MODEL_CREATE)
 
 
 @transaction
@@ -171,7 +175,7 @@ def import_models(
             model_name=name,
             is_reasoning=looks_like_reasoning(name),
         )
-        added.append(_add(session, actor, settings, False, "model.import"))
+        added.append(_add(session, actor, settings, False, AuditAction.MODEL_IMPORT))
         existing.add(name)
     return added
 
@@ -196,7 +200,7 @@ def update_model(
     session.add(model)
     session.flush()
     after = model_info(model, provider)
-    _audit(session, actor, "model.update", before, after)
+    _audit(session, actor, AuditAction.MODEL_UPDATE, before, after)
     return after
 
 
@@ -214,7 +218,7 @@ def delete_model(session: Session, *, actor: UserInfo, model_id: int) -> None:
     before = model_info(model, provider)
     session.delete(model)
     session.flush()
-    _audit(session, actor, "model.delete", before, None)
+    _audit(session, actor, AuditAction.MODEL_DELETE, before, None)
     if before.is_default:
         pick_new_default(session, actor=actor)
 
@@ -228,7 +232,7 @@ def pick_new_default(session: Session, *, actor: UserInfo) -> None:
         provider = _provider(session, model.provider_id)
         before = model_info(model, provider)
         _make_default(session, model)
-        _audit(session, actor, "model.default", before, model_info(model, provider))
+        _audit(session, actor, AuditAction.MODEL_DEFAULT, before, model_info(model, provider))
 
 
 @transaction
@@ -244,7 +248,7 @@ def set_model_enabled(session: Session, *, actor: UserInfo, model_id: int, enabl
     before = model_info(model, provider)
     model.enabled = enabled
     session.add(model)
-    _audit(session, actor, "model.update", before, model_info(model, provider))
+    _audit(session, actor, AuditAction.MODEL_UPDATE, before, model_info(model, provider))
 
 
 @transaction
@@ -259,7 +263,7 @@ def set_default_model(session: Session, *, actor: UserInfo, model_id: int) -> No
     model, provider = _model(session, model_id)
     before = model_info(model, provider)
     _make_default(session, model)
-    _audit(session, actor, "model.default", before, model_info(model, provider))
+    _audit(session, actor, AuditAction.MODEL_DEFAULT, before, model_info(model, provider))
 
 
 def _make_default(session: Session, model: ChatModel) -> None:

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from llm_chat.config import get_settings
 from llm_chat.db import transaction
 from llm_chat.errors import NotFoundError, ValidationError
-from llm_chat.models import AuditTarget, ChatModel, Provider
+from llm_chat.models import AuditAction, AuditTarget, ChatModel, Provider
 from llm_chat.providers import ModelTarget, ProviderError
 from llm_chat.providers.errors import UNAVAILABLE
 from llm_chat.security import SecretBox
@@ -112,7 +112,7 @@ def create_provider(
     audit.record(
         session,
         actor=actor,
-        action="provider.create",
+        action=AuditAction.PROVIDER_CREATE,
         target_type=AuditTarget.PROVIDER,
         target_id=info.id,
         target_name=info.name,
@@ -190,7 +190,7 @@ def update_provider(
         audit.record(
             session,
             actor=actor,
-            action="provider.update",
+            action=AuditAction.PROVIDER_UPDATE,
             target_type=AuditTarget.PROVIDER,
             target_id=provider_id,
             target_name=after.name,
@@ -227,7 +227,7 @@ def delete_provider(
         audit.record(
             session,
             actor=actor,
-            action="model.delete",
+            action=AuditAction.MODEL_DELETE,
             target_type=AuditTarget.MODEL,
             target_id=model.id,
             target_name=model.display_name,
@@ -239,7 +239,7 @@ def delete_provider(
     audit.record(
         session,
         actor=actor,
-        action="provider.delete",
+        action=AuditAction.PROVIDER_DELETE,
         target_type=AuditTarget.PROVIDER,
         target_id=provider_id,
         target_name=info.name,

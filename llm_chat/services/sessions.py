@@ -14,7 +14,7 @@ from sqlmodel import Session
 from llm_chat.config import get_settings
 from llm_chat.db import short_transaction, transaction
 from llm_chat.errors import AuthError, NotFoundError, RateLimitedError
-from llm_chat.models import AuditTarget, User
+from llm_chat.models import AuditAction, AuditTarget, User
 from llm_chat.security import create_token
 from llm_chat.services import audit, sign_in_limits
 from llm_chat.services.access import require_admin
@@ -103,7 +103,7 @@ def sign_out_everywhere(session: Session, *, actor: UserInfo, user_id: int) -> N
     audit.record(
         session,
         actor=actor,
-        action="user.sign_out_everywhere",
+        action=AuditAction.USER_SIGN_OUT_EVERYWHERE,
         target_type=AuditTarget.USER,
         target_id=user_id,
         target_name=user.email if user else "",

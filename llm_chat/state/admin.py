@@ -168,6 +168,7 @@ class AdminState(AuthState):
         """Close the edit dialog (``on_open_change``)."""
         if not is_open:
             self.edit_provider_id, self.edit_provider = 0, NO_PROVIDER
+            self.error_key = ""
 
     @rx.event
     async def save_provider(self, form: dict[str, str]) -> None:
@@ -267,6 +268,7 @@ class AdminState(AuthState):
         """Close the edit dialog (``on_open_change``)."""
         if not is_open:
             self.edit_model_id = 0
+            self.error_key = ""
 
     @rx.event
     async def save_model(self, form: dict[str, str]) -> None:
@@ -362,6 +364,7 @@ class AdminState(AuthState):
         if not is_open and not self.check_running:
             self.check_provider_id = 0
             self.importable, self.import_picked = [], []
+            self.error_key = ""
 
     @rx.event
     def toggle_import(self, model_name: str, on: bool) -> None:

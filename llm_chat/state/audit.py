@@ -39,15 +39,22 @@ def _value(value: Any) -> str:
     return text if len(text) <= VALUE_CHARS else text[: VALUE_CHARS - 1] + "…"
 
 
+def _blank(value: Any) -> bool:
+    return value is None or value is False or value in ("", [], {})
+
+
 def _lines(view: AuditView) -> list[str]:
     fields = list(dict.fromkeys([*view.old_values, *view.new_values]))
     lines = []
     for field in fields:
         old, new = view.old_values.get(field), view.new_values.get(field)
+        # What a row was made with or had when it was deleted: its blank fields say nothing.
         if field not in view.old_values:
-            lines.append(f"{field}: {_value(new)}")
+            if not _blank(new):
+                lines.append(f"{field}: {_value(new)}")
         elif field not in view.new_values:
-            lines.append(f"{field}: {_value(old)} →")
+            if not _blank(old):
+                lines.append(f"{field}: {_value(old)} →")
         else:
             lines.append(f"{field}: {_value(old)} → {_value(new)}")
     return lines
