@@ -74,3 +74,38 @@ def test_upgrade_keeps_every_row_and_stops_id_reuse(app_db: Engine) -> None:
             assert all("AUTOINCREMENT" in schemas[t] for t in _REBUILT)
     assert kept == {"user_account": [7], "conversation": [3], "message": [5], "api_key": [2]}
     assert version == 0
+
+
+def test_catalog_rows_survive_0005_and_known_reasoners_are_marked(app_db: Engine) -> None:
+    config = alembic_config(app_db.url.render_as_string(hide_password=False))
+    command.downgrade(config, "0004")
+    with app_db.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO provider (id, name, kind, base_url, api_key_encrypted, enabled,"
+                " created_at) VALUES (1, 'DeepSeek', 'deepseek', 'https://api.deepseek.com/v1',"
+                " 'x', 1, '2026-01-01 00:00:00')"
+            )
+        )
+        for id_, name in ((1, "deepseek-chat"), (2, "deepseek-reasoner")):
+            connection.execute(
+                text(
+                    "INSERT INTO chat_model (id, provider_id, display_name, model_name,"
+                    " system_prompt, enabled, is_default, created_at)"
+                    f" VALUES ({id_}, 1, '{name}', '{name}', '', 1, 0, '2026-01-01 00:00:00')"
+                )
+            )
+    command.upgrade(config, "head")
+    with app_db.connect() as connection:
+        models = connection.execute(
+            text("SELECT model_name, is_reasoning, allowed_roles FROM chat_model ORDER BY id")
+        ).all()
+        provider = connection.execute(
+            text("SELECT extra_headers_encrypted, timeout_seconds FROM provider")
+        ).one()
+    assert [(m, bool(r), roles) for m, r, roles in models] == [
+        ("deepseek-chat", False, ""),
+        ("deepseek-reasoner", True, ""),
+    ]
+    assert tuple(provider) == ("", None)
+    assert "audit_entry" in inspect(app_db).get_table_names()

@@ -8,8 +8,9 @@ URL needs them entered again, so a stored secret is never sent to another host.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
+from typing import TypeVar
 
 from sqlmodel import Session, col, func, select
 
@@ -43,6 +44,7 @@ from llm_chat.services.catalog_models import pick_new_default
 from llm_chat.services.users import UserInfo
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +67,14 @@ def _info(session: Session, provider: Provider, box: SecretBox | None = None) ->
         select(func.count()).select_from(ChatModel).where(ChatModel.provider_id == provider.id)
     ).one()
     return provider_info(provider, header_names=header_names(provider, box), models=count)
+
+
+def _readable(decrypt: Callable[[], T]) -> T | None:
+    """What ``decrypt`` gives, or None if the stored secret cannot be decrypted."""
+    try:
+        return decrypt()
+    except ValueError:
+        return None
 
 
 def _name_taken(session: Session, name: str, but: int | None = None) -> bool:
@@ -178,12 +188,12 @@ def update_provider(
     after = _info(session, provider, box)
     new_snapshot = provider_snapshot(after)
     # A secret replaced by another shows as replaced, never by value.
-    if old_key and api_key and box.decrypt(old_key) != api_key.strip():
+    if old_key and api_key and _readable(lambda: box.decrypt(old_key)) != api_key.strip():
         new_snapshot["api_key"] = REPLACED
     if old_headers and extra_headers is not None:
-        previous = decrypt_headers(old_headers, box)
+        previous = _readable(lambda: decrypt_headers(old_headers, box)) or {}
         for header, value in check_headers(extra_headers).items():
-            if header in previous and previous[header] != value:
+            if previous.get(header, value) != value:
                 new_snapshot["extra_headers"][header] = REPLACED
     old, new = audit.changes(provider_snapshot(before), new_snapshot)
     if old or new:

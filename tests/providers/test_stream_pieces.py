@@ -211,3 +211,24 @@ async def test_a_whole_completion_of_reasoning_only() -> None:
     async with serve_once(message) as plain:
         pieces = await read(plain)
     assert pieces == [Piece(text="", reasoning="Ran out of tokens")]
+
+
+async def test_top_p_headers_and_the_providers_timeout_reach_the_request(
+    provider: FakeProvider,
+) -> None:
+    configured = replace(
+        target(provider),
+        top_p=0.5,
+        extra_headers=(("X-Team", "chat"),),
+        timeout=0.3,
+    )
+    assert "chat" not in repr(configured)
+    await read(configured)
+    request = provider.last_request
+    assert request is not None
+    assert request.body["top_p"] == 0.5
+    assert request.headers["x-team"] == "chat"
+    # The provider's own timeout wins over the caller's default (60 s); the SDK tries twice.
+    provider.enqueue(*[ReplySpec(text="late", headers_delay=2.0)] * 2)
+    with pytest.raises(openai.APITimeoutError):
+        await read(configured)
