@@ -44,6 +44,14 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
         "/api/chat/{conversation_id}/stop",
         "/v1/models",
         "/v1/chat/completions",
+        "/api/admin/providers",
+        "/api/admin/providers/{provider_id}",
+        "/api/admin/providers/{provider_id}/test",
+        "/api/admin/providers/{provider_id}/import",
+        "/api/admin/models",
+        "/api/admin/models/{model_id}",
+        "/api/admin/models/{model_id}/default",
+        "/api/admin/audit",
     }
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
