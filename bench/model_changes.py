@@ -32,6 +32,7 @@ from llm_chat.security import SecretBox, create_token, hash_password
 from llm_chat.services import catalog
 from llm_chat.services.access import SYSTEM
 from llm_chat.state.chat import ChatState
+from tests.state.helpers import offered
 from tests.support.app_process import AppConfig, running_app
 from tests.support.databases import create_mysql_database, drop_mysql_database
 from tests.support.reflex_server import ReflexClient, local_storage_keys
@@ -72,7 +73,7 @@ def _seed(config: AppConfig, pages: int) -> tuple[int, list[str]]:
 
 
 def _names(tab: ReflexClient) -> list[str]:
-    return [m["name"] for m in tab.get(ChatState, "models") or []]
+    return [m["name"] for m in offered(tab)]
 
 
 async def _change(
@@ -88,8 +89,9 @@ async def _change(
         arrived = next(
             f.received_at
             for f in tab.frames[mark:]
-            if f.has(ChatState, "models")
-            and [m["name"] for m in f.get(ChatState, "models")] == expected
+            if f.has(ChatState, "model_groups")
+            and [m["name"] for g in f.get(ChatState, "model_groups") for m in g["models"]]
+            == expected
         )
         return arrived - committed
 

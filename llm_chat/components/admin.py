@@ -17,10 +17,12 @@ from llm_chat.components.admin_forms import (
     model_form,
     provider_form,
 )
+from llm_chat.components.admin_users import users_panel
 from llm_chat.components.audit import audit_panel
 from llm_chat.components.layout import error_callout
 from llm_chat.services.catalog import ModelInfo, ProviderInfo
 from llm_chat.state.admin import AdminState
+from llm_chat.state.admin_users import UserAdminState
 from llm_chat.state.audit import AuditState
 from llm_chat.state.locale import t, text_for
 
@@ -246,15 +248,17 @@ def catalog_panel() -> rx.Component:
 
 
 def admin_panel() -> rx.Component:
-    """The two tabs of the admin page."""
+    """The tabs of the admin page."""
     return rx.tabs.root(
         rx.tabs.list(
             rx.tabs.trigger(t("admin.tab_catalog"), value="catalog", id="tab-catalog"),
+            rx.tabs.trigger(t("admin.tab_users"), value="users", id="tab-users"),
             rx.tabs.trigger(t("admin.audit"), value="audit", id="tab-audit"),
         ),
         rx.tabs.content(catalog_panel(), value="catalog", padding_top="1.5em"),
+        rx.tabs.content(users_panel(), value="users", padding_top="1.5em"),
         rx.tabs.content(audit_panel(), value="audit", padding_top="1.5em"),
         default_value="catalog",
-        on_change=AuditState.open_tab,
+        on_change=[AuditState.open_tab, UserAdminState.open_tab],
         width="100%",
     )

@@ -7,22 +7,24 @@ from __future__ import annotations
 import reflex as rx
 
 from llm_chat.components.layout import error_callout
-from llm_chat.state.chat import COMPOSER_ID, ChatState
+from llm_chat.state.chat import COMPOSER_ID, ChatState, ModelGroup
 from llm_chat.state.locale import t
+
+
+def _model_group(group: rx.Var[ModelGroup]) -> rx.Component:
+    return rx.select.group(
+        rx.select.label(group.provider),
+        rx.foreach(group.models, lambda m: rx.select.item(m.name, value=m.id)),
+    )
 
 
 def model_picker() -> rx.Component:
     """The enabled models; re-read from the database whenever it opens."""
     return rx.cond(
-        ChatState.models.length() > 0,
+        ChatState.model_groups.length() > 0,
         rx.select.root(
             rx.select.trigger(placeholder=t("chat.model"), variant="soft", id="model-picker"),
-            rx.select.content(
-                rx.foreach(
-                    ChatState.models,
-                    lambda m: rx.select.item(m.name, value=m.id),  # type: ignore[attr-defined]
-                ),
-            ),
+            rx.select.content(rx.foreach(ChatState.model_groups, _model_group)),
             value=ChatState.selected_model,
             on_change=ChatState.pick_model,
             on_open_change=ChatState.refresh_models,
@@ -37,6 +39,16 @@ def composer() -> rx.Component:
     return rx.box(
         rx.vstack(
             error_callout(ChatState.error_key),
+            rx.cond(
+                ChatState.model_gone,
+                rx.callout(
+                    t("chat.model_gone"),
+                    icon="info",
+                    color_scheme="amber",
+                    size="1",
+                    id="model-gone",
+                ),
+            ),
             rx.form(
                 rx.vstack(
                     rx.text_area(

@@ -31,6 +31,11 @@ class AuditAction(StrEnum):
     MODEL_DELETE = "model.delete"
     MODEL_DEFAULT = "model.default"
     USER_SIGN_OUT_EVERYWHERE = "user.sign_out_everywhere"
+    USER_ROLE = "user.role"
+    USER_ENABLE = "user.enable"
+    USER_DISABLE = "user.disable"
+    USER_RESET_PASSWORD = "user.reset_password"  # noqa: S105  (an action, not a secret)
+    USER_DELETE = "user.delete"
 
 
 class AuditEntry(SQLModel, table=True):

@@ -10,7 +10,7 @@ import reflex as rx
 from reflex.event import EventSpec, EventType
 
 from llm_chat.errors import AppError, AuthError
-from llm_chat.models import MessageRole, MessageStatus
+from llm_chat.models import MessageRole, MessageStatus, Role
 from llm_chat.providers import ProviderError
 from llm_chat.security import TokenClaims
 from llm_chat.services import catalog, conversations, following, turns
@@ -80,6 +80,27 @@ class ModelItem:
     name: str
 
 
+@dataclasses.dataclass
+class ModelGroup:
+    """A provider's models in the dropdown."""
+
+    provider: str
+    models: list[ModelItem]
+
+
+def group_by_provider(options: list[ModelOption]) -> list[ModelGroup]:
+    """``options`` under their providers: the default model's provider first, then by name;
+    within each, the order of ``options`` (the default first, then by name)."""
+    groups: dict[str, list[ModelItem]] = {}
+    for option in options:
+        groups.setdefault(option.provider, []).append(
+            ModelItem(id=str(option.id), name=option.name)
+        )
+    first = options[0].provider if options and options[0].is_default else None
+    names = sorted(groups, key=lambda name: (name != first, name.casefold()))
+    return [ModelGroup(provider=name, models=groups[name]) for name in names]
+
+
 def conversation_path(conversation_id: int) -> str:
     """The URL of a conversation."""
     return f"/c/{conversation_id}"
@@ -112,8 +133,11 @@ class ChatState(AuthState):
     # True while the open conversation has a reply being written, which the tab shows live
     # (its own, or one another tab or an API client started).
     is_streaming: bool = False
-    # Models users may pick now.
-    models: list[ModelItem] = []  # noqa: RUF012
+    # Models the user may pick now, under their providers.
+    model_groups: list[ModelGroup] = []  # noqa: RUF012
+    # The open conversation's model is no longer offered (its next reply goes to the one
+    # picked now).
+    model_gone: bool = False
     # The picked model's id ("" when there is none).
     selected_model: str = ""
     # Translation key of an error to show above the composer, or empty.
@@ -142,20 +166,27 @@ class ChatState(AuthState):
     # page needs no loading then, only the reply so far.
     _addressed: int = 0
 
+    def _role(self) -> Role:
+        """The signed-in user's role, as last verified."""
+        return Role.ADMIN if self.is_admin else Role.USER
+
     async def _refresh_models(self) -> None:
-        self._show_models(await catalog.list_enabled_models())
+        self._show_models(await catalog.list_enabled_models(role=self._role()))
+
+    def _offered(self) -> set[str]:
+        """The ids of the models in the dropdown."""
+        return {m.id for group in self.model_groups for m in group.models}
 
     def _show_models(self, options: list[ModelOption]) -> bool:
-        """Offer ``options`` in the dropdown (a signed-in page only); the picked model stays
-        unless it is gone. Whether the page is signed in."""
+        """Offer ``options`` (the models of the user's role) in the dropdown, on a signed-in
+        page only; the picked model stays unless it is gone. Whether the page is signed in."""
         if not self._user_id:
             return False
-        models = [ModelItem(id=str(o.id), name=o.name) for o in options]
-        if models != self.models:
-            self.models = models
-        ids = {m.id for m in models}
-        if self.selected_model not in ids:
-            self.selected_model = models[0].id if models else ""
+        groups = group_by_provider(options)
+        if groups != self.model_groups:
+            self.model_groups = groups
+        if self.selected_model not in self._offered():
+            self.selected_model = str(options[0].id) if options else ""
         return True
 
     async def _refresh_conversations(self) -> None:
@@ -190,6 +221,7 @@ class ChatState(AuthState):
         if not raw_id:
             self.conversation_id = 0
             self.messages = []
+            self.model_gone = False
             return await self._show_live_in(0, [])
         conversation_id = int(raw_id) if raw_id.isdigit() else -1
         try:
@@ -205,8 +237,12 @@ class ChatState(AuthState):
         remembered = next(
             (str(c.model_id) for c in self.conversations if c.id == conversation_id), ""
         )
-        if remembered in {m.id for m in self.models}:
+        if remembered in self._offered():
             self.selected_model = remembered
+        # Its model was deleted, disabled or closed to the user: say where replies go now.
+        gone = bool(views) and remembered not in self._offered()
+        if gone != self.model_gone:
+            self.model_gone = gone
         return follow
 
     async def _show_live_in(
@@ -285,8 +321,9 @@ class ChatState(AuthState):
     @rx.event
     def pick_model(self, model_id: str) -> None:
         """Use ``model_id`` for the next message of this conversation."""
-        if model_id in {m.id for m in self.models}:
+        if model_id in self._offered():
             self.selected_model = model_id
+            self.model_gone = False
 
     async def _accept(self, text: str) -> TokenClaims | EventSpec | None:
         """Take ``text`` as the open conversation's next question: the claims of the user's
@@ -390,6 +427,8 @@ class ChatState(AuthState):
             )
             if not self._shows(ticket):
                 return  # the tab went elsewhere: the reply is shown when it comes back
+            if self.model_gone and self.conversation_id == rows.conversation_id:
+                self.model_gone = False
             self._live_question_id = rows.user_message_id
             self._live_reply_id = rows.reply_message_id
             self._live_conversation = rows.conversation_id

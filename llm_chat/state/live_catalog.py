@@ -1,8 +1,9 @@
 """Model changes reach every open chat page, with no reload and no user action.
 
-Each worker reads the models users may pick once a second (one small query per worker,
-not per page); when they changed (an admin added, edited, disabled or deleted a model or
-its provider, in any worker), it sends the new list to every page connected to it.
+Each worker reads the models each role may pick once a second (a small query per role
+and worker, not per page); when they changed (an admin added, edited, disabled or deleted
+a model or its provider, or changed who may use it, in any worker), it sends each page
+connected to it the new list of its user's role.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import AsyncIterator
 
 import reflex as rx
 
+from llm_chat.models import Role
 from llm_chat.services import catalog
 from llm_chat.services.catalog import ModelOption
 from llm_chat.state.chat import ChatState
@@ -36,12 +38,12 @@ async def push_model_changes(app: rx.App) -> AsyncIterator[None]:
 
 
 async def _watch(app: rx.App) -> None:
-    shown: list[ModelOption] | None = None
+    shown: dict[Role, list[ModelOption]] | None = None
     failing = False
     while True:
         await asyncio.sleep(POLL_SECONDS)
         try:
-            options = await catalog.list_enabled_models()
+            options = {role: await catalog.list_enabled_models(role=role) for role in Role}
             if shown is not None and options != shown:
                 await push_models(app, options)
             shown = options
@@ -55,8 +57,9 @@ async def _watch(app: rx.App) -> None:
             failing = False
 
 
-async def push_models(app: rx.App, options: list[ModelOption]) -> int:
-    """Show ``options`` on every signed-in chat page connected to this worker; how many."""
+async def push_models(app: rx.App, options: dict[Role, list[ModelOption]]) -> int:
+    """Show every signed-in chat page connected to this worker the ``options`` of its
+    user's role; how many pages."""
     namespace = app.event_namespace
     if namespace is None:
         return 0
@@ -65,7 +68,7 @@ async def push_models(app: rx.App, options: list[ModelOption]) -> int:
         try:
             async with app.modify_state(rx.BaseStateToken(ident=token, cls=ChatState)) as root:
                 chat = await root.get_state(ChatState)
-                if chat._show_models(options):
+                if chat._show_models(options[chat._role()]):
                     pushed += 1
         except Exception:  # one page's state must not keep the others from the change
             logger.exception("Could not show the changed models on a page")

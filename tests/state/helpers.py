@@ -77,6 +77,12 @@ async def send(tab: ReflexClient, text: str, *, timeout: float = TIMEOUT) -> int
     return mark
 
 
+def offered(tab: ReflexClient) -> list[dict[str, Any]]:
+    """The models the tab's dropdown offers, in its order (the groups' models one after
+    another)."""
+    return [m for group in tab.get(ChatState, "model_groups") or [] for m in group["models"]]
+
+
 def stored_messages(conversation_id: int | None) -> list[Message]:
     """The conversation's messages in the database, oldest first."""
     assert conversation_id is not None

@@ -16,7 +16,7 @@ from llm_chat.state.audit import AuditState
 from llm_chat.state.chat import ChatState
 from tests.fake_provider import FakeProvider
 from tests.state.conftest import TabFactory
-from tests.state.helpers import TIMEOUT, make_model, make_provider, make_user, sign_in
+from tests.state.helpers import TIMEOUT, make_model, make_provider, make_user, offered, sign_in
 
 
 def _provider_names() -> list[str]:
@@ -52,7 +52,7 @@ async def test_a_model_added_by_an_admin_is_offered_without_restart(
 
     user = open_tab()
     await sign_in(user, "ursula@example.com")
-    assert [m["name"] for m in user.get(ChatState, "models")] == ["First"]
+    assert [m["name"] for m in offered(user)] == ["First"]
 
     admin = open_tab()
     await sign_in(admin, "root@example.com")
@@ -82,7 +82,7 @@ async def test_a_model_added_by_an_admin_is_offered_without_restart(
 
     # The user's next interaction (opening the dropdown) shows the change; no restart.
     await user.emit(ChatState.refresh_models, {"is_open": True})
-    await user.wait_for(lambda t: [m["name"] for m in t.get(ChatState, "models")] == ["Second"])
+    await user.wait_for(lambda t: [m["name"] for m in offered(t)] == ["Second"])
     assert user.get(ChatState, "selected_model") != str(first)
 
     # Bad input from the admin form gets a clear message and creates nothing.

@@ -34,6 +34,7 @@ from tests.state.helpers import (
     make_model,
     make_provider,
     make_user,
+    offered,
     seed_turns,
     send,
     shown_messages,
@@ -62,7 +63,7 @@ async def test_streamed_reply_is_persisted(
     make_model(make_provider(provider), "fake?tokens=30&delay=0.01")
     tab = open_tab()
     await sign_in(tab, "ann@example.com")
-    assert tab.get(ChatState, "models")
+    assert offered(tab)
     assert tab.get(ChatState, "selected_model")
 
     mark = await send(tab, "Tell me something")
@@ -400,7 +401,7 @@ async def test_switching_model_mid_conversation(
     second = make_model(provider_id, "fake-two?tokens=7", display_name="B second model")
     tab = open_tab()
     await sign_in(tab, "gil@example.com")
-    assert [m["id"] for m in tab.get(ChatState, "models")] == [str(first), str(second)]
+    assert [m["id"] for m in offered(tab)] == [str(first), str(second)]
     assert tab.get(ChatState, "selected_model") == str(first)
 
     await send(tab, "Hi one")

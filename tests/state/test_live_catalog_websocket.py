@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.engine import Engine
 
 from llm_chat.db import session_scope
-from llm_chat.services import catalog
+from llm_chat.models import Role
+from llm_chat.services import catalog, users
 from llm_chat.services.access import SYSTEM
 from llm_chat.state.chat import ChatState
+from llm_chat.state.live_catalog import POLL_SECONDS
 from tests.fake_provider import FakeProvider
 from tests.state.conftest import TabFactory
-from tests.state.helpers import TIMEOUT, make_model, make_provider, make_user, sign_in
+from tests.state.helpers import (
+    TIMEOUT,
+    make_model,
+    make_provider,
+    make_user,
+    offered,
+    seed_turns,
+    send,
+    shown_messages,
+    sign_in,
+)
 from tests.support.reflex_server import ReflexClient
 
 
 def names(tab: ReflexClient) -> list[str]:
-    return [m["name"] for m in tab.get(ChatState, "models") or []]
+    return [m["name"] for m in offered(tab)]
 
 
 async def test_an_open_page_sees_models_added_and_disabled(
@@ -53,3 +67,54 @@ async def test_an_open_page_sees_models_added_and_disabled(
         assert page.get(ChatState, "selected_model") == str(first)
     # The pages sent nothing for any of it.
     assert [len(page.sent) for page in pages] == [marks[0] + 1, marks[1]]
+
+
+async def test_each_page_is_offered_the_models_of_its_users_role(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    make_user("ray@example.com")
+    make_user("sue@example.com")
+    with session_scope() as session:
+        users.set_role.within(session, email="sue@example.com", role=Role.ADMIN)
+    provider_id = make_provider(provider)
+    make_model(provider_id, "fake?tokens=3", "Everyone")
+    user, admin = open_tab(), open_tab()
+    await sign_in(user, "ray@example.com")
+    await sign_in(admin, "sue@example.com")
+    with session_scope() as session:
+        catalog.create_model.within(
+            session,
+            actor=SYSTEM,
+            provider_id=provider_id,
+            display_name="Staff only",
+            model_name="fake?tokens=3",
+            allowed_roles=("admin",),
+        )
+    await admin.wait_for(lambda t: names(t) == ["Everyone", "Staff only"], timeout=TIMEOUT)
+    await asyncio.sleep(2 * POLL_SECONDS)  # the user's page was sent nothing new
+    assert names(user) == ["Everyone"]
+    # A model picked by hand that the role may not use is refused.
+    await user.call(ChatState.pick_model, {"model_id": "999"})
+    assert names(user) == ["Everyone"]
+
+
+async def test_a_conversation_whose_model_was_deleted_says_so_and_goes_on(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("tom@example.com")
+    provider_id = make_provider(provider)
+    make_model(provider_id, "fake?tokens=3", "Keeper")
+    doomed = make_model(provider_id, "fake?tokens=4", "Doomed")
+    conversation_id = seed_turns(user.id, doomed, range(1), lambda n: f"Answer {n}")
+    with session_scope() as session:
+        catalog.delete_model.within(session, actor=SYSTEM, model_id=doomed)
+    tab = open_tab()
+    await sign_in(tab, "tom@example.com")
+    assert tab.get(ChatState, "model_gone") in (None, False)
+    await tab.navigate(f"/c/{conversation_id}")
+    assert tab.get(ChatState, "model_gone") is True
+    await send(tab, "Still there?")
+    assert tab.get(ChatState, "model_gone") is False
+    assert shown_messages(tab)[-1]["model"] == "Keeper"
+    await tab.navigate("/")
+    assert tab.get(ChatState, "model_gone") is False

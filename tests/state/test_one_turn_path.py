@@ -27,6 +27,7 @@ from tests.state.helpers import (
     TIMEOUT,
     conversations_of,
     make_user,
+    offered,
     shown_messages,
     sign_in,
     stored_messages,
@@ -107,7 +108,7 @@ class Doors:
             await tab.call(
                 ChatState.refresh_models,
                 {"is_open": True},
-                until=lambda t: str(model_id) in [m["id"] for m in t.get(ChatState, "models")],
+                until=lambda t: str(model_id) in [m["id"] for m in offered(t)],
             )
             await tab.call(
                 ChatState.pick_model,
