@@ -793,9 +793,9 @@ def test_a_long_page_renders_each_message_once_and_only_near_the_screen(
         page.add_init_script(_FIRST_SHOWN)
         register(page, app, new_account("longpage"))
         finished = page.locator(".assistant-message:not(.streaming)")
-        # Questions of 40 lines: each turn is much taller than the screen.
+        # Questions of 100 lines: each turn is several screens tall.
         for turn in range(2):
-            question = "\n".join(f"Line {i} of question {turn}." for i in range(40))
+            question = "\n".join(f"Line {i} of question {turn}." for i in range(100))
             page.locator("#composer").fill(question)
             page.locator("#send-button").click()
             wait_for_streaming_text(page, 0)
@@ -819,12 +819,13 @@ def test_a_long_page_renders_each_message_once_and_only_near_the_screen(
         assert page.evaluate("() => window.__firstReply.isConnected") is True
 
         # Far off screen, the first question is skipped; scrolled to, it is rendered, and
-        # the newest reply, now far below, is skipped. Its text is in the page all along.
+        # the first reply, now far below it, is skipped, its text in the page all along.
+        # (The newest turn is always rendered.)
         page.wait_for_function(f"() => !({_RENDERED})(0)", polling="raf")
         assert page.evaluate(_RENDERED, -1) is True
         page.evaluate("() => { document.getElementById('message-scroll').scrollTop = 0; }")
-        page.wait_for_function(f"() => ({_RENDERED})(0) && !({_RENDERED})(-1)", polling="raf")
-        expect(finished.last).to_have_text(REPLY_TEXT)
+        page.wait_for_function(f"() => ({_RENDERED})(0) && !({_RENDERED})(1)", polling="raf")
+        expect(finished.first).to_have_text(REPLY_TEXT)
         expect(page.locator(".user-message").first).to_contain_text("Line 0 of question 0")
         screenshot(page, "long-page-top")
 
