@@ -16,14 +16,6 @@ from llm_chat.state.stream import StreamState
 # The hook that keeps the turns finished since the conversation was loaded (from assets/).
 TURNS_SINCE_LOAD_MODULE = "$/public/turns_since_load.js"
 
-# No outer margin on the markdown's first and last blocks: the finished reply then sits exactly
-# where the streaming text was, instead of jumping down by a paragraph margin.
-# (rx.markdown renders its blocks inside one wrapper div, hence the two levels.)
-_FLUSH_EDGES = {
-    "& > :first-child, & > :first-child > :first-child": {"margin_top": "0"},
-    "& > :last-child, & > :last-child > :last-child": {"margin_bottom": "0"},
-}
-
 
 def _status_note(item: rx.Var[MessageItem]) -> rx.Component | rx.Var:
     return rx.match(
@@ -123,9 +115,9 @@ def _assistant_bubble(item: rx.Var[MessageItem]) -> rx.Component:
             item.content != "",
             rx.box(
                 reply_body(content=item.content),
+                # No outer margin on its first and last blocks (assets/chat.css).
                 class_name="assistant-message markdown-body",
                 width="100%",
-                style=_FLUSH_EDGES,
             ),
         ),
         _status_note(item),
