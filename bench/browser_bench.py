@@ -63,6 +63,8 @@ RENDERER_METRICS = (
     "RecalcStyleCount",
 )
 IDLE_SAMPLE_S = 2.0
+# Every reply of the benchmark starts with this word (tests.fake_provider.generated_tokens).
+FIRST_WORD = generated_tokens(1)[0].strip()
 
 # Installed before the app's scripts on every page load: watches the DOM for the reply of the
 # send it is armed for, and records when it was first shown, fully shown and done.
@@ -71,26 +73,30 @@ OBSERVER_JS = r"""
   if (window.__bench) return;
   const B = (window.__bench = { armed: false });
   const finished = () => document.querySelectorAll('.assistant-message:not(.streaming)');
-  B.arm = (expectLen) => {
+  B.arm = (expectLen, firstWord) => {
     Object.assign(B, {
-      armed: true, first: null, full: null, done: null, doneLen: 0,
-      expectLen, before: finished().length, sendAt: performance.now(),
+      armed: true, first: null, full: null, done: null, doneLen: 0, frame: null, word: null,
+      expectLen, firstWord, before: finished().length, sendAt: performance.now(),
     });
+  };
+  const sawText = (now, text) => {
+    if (B.first === null && text.length > 0) B.first = now;
+    if (B.word === null && text.trimStart().startsWith(B.firstWord)) B.word = now;
+    if (B.full === null && text.length >= B.expectLen) B.full = now;
   };
   B.check = () => {
     if (!B.armed || B.done !== null) return;
     const now = performance.now();
     const el = document.getElementById('streaming-text');
-    const len = el ? el.textContent.length : 0;
-    if (B.first === null && len > 0) B.first = now;
-    if (B.full === null && len >= B.expectLen) B.full = now;
-    if (el) return;
+    if (el) {
+      sawText(now, el.textContent);
+      return;
+    }
     const all = finished();
     if (all.length <= B.before) return;
     const text = all[all.length - 1].textContent.trim();
     if (!text) return;
-    if (B.first === null) B.first = now;
-    if (B.full === null && text.length >= B.expectLen) B.full = now;
+    sawText(now, text);
     B.done = now;
     B.doneLen = text.length;
   };
@@ -107,12 +113,28 @@ OBSERVER_JS = r"""
   new MutationObserver(B.check).observe(document, {
     childList: true, subtree: true, characterData: true,
   });
+  // When the frame with the reply's first text reached the page: this listener is added as
+  // the socket is made, so it runs before the app's own handler reads the frame.
+  const FIRST_TEXT = /"chunk_rx_state_":"[^"]/;
+  const NativeWebSocket = window.WebSocket;
+  window.WebSocket = function (...args) {
+    const socket = new NativeWebSocket(...args);
+    socket.addEventListener('message', (event) => {
+      if (B.armed && B.frame === null && typeof event.data === 'string'
+          && FIRST_TEXT.test(event.data)) {
+        B.frame = performance.now();
+      }
+    });
+    return socket;
+  };
+  window.WebSocket.prototype = NativeWebSocket.prototype;
+  Object.assign(window.WebSocket, NativeWebSocket);
 })();
 """
 
 # Arm the observer and press Send in the same task, so the clock starts at the click.
-SEND_JS = """(n) => {
-  window.__bench.arm(n);
+SEND_JS = """([n, word]) => {
+  window.__bench.arm(n, word);
   document.getElementById('send-button').click();
 }"""
 
@@ -122,6 +144,7 @@ READ_JS = """() => {
   const rel = (t) => (t === null ? null : t - B.sendAt);
   return {
     first: rel(B.first), full: rel(B.full), done: rel(B.done), doneLen: B.doneLen,
+    frame: rel(B.frame), word: rel(B.word),
     sendEpochMs: performance.timeOrigin + B.sendAt,
   };
 }"""
@@ -180,6 +203,9 @@ class ReplyMeasure:
     done_ms: float | None
     provider_ttft_ms: float | None
     first_overhead_ms: float | None
+    # From the arrival of the websocket frame that brought the reply's first text to its
+    # first whole word in the DOM.
+    first_word_ms: float | None
     # The overhead's two parts: click -> request at the provider; first token -> on the page.
     before_provider_ms: float | None
     after_provider_ms: float | None
@@ -214,6 +240,17 @@ class OpenMeasure:
 
 
 @dataclass
+class LongPageResult:
+    """One page kept open for many turns in a row."""
+
+    turns: int
+    # The replies measured; ``turns`` of each is the turn it was measured at.
+    fast: list[ReplyMeasure]
+    stream: list[ReplyMeasure]
+    wall_s: float
+
+
+@dataclass
 class BrowserResult:
     """Everything the browser benchmark measured."""
 
@@ -224,6 +261,7 @@ class BrowserResult:
     crowd_browser_cpu_s: float
     crowd_tokens: int
     open_big: OpenMeasure | None
+    long_page: LongPageResult | None = None
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -293,7 +331,7 @@ def start_reply(tab: Tab, text: str, expect_len: int) -> tuple[int, int]:
     tab.page.locator("#composer").fill(text)
     time.sleep(SETTLE_S)  # let the typing's own events go out first
     marks = len(tab.frames.received), len(tab.frames.sent)
-    tab.page.evaluate(SEND_JS, expect_len)
+    tab.page.evaluate(SEND_JS, [expect_len, FIRST_WORD])
     return marks
 
 
@@ -339,6 +377,9 @@ def finish_reply(
         done_ms=times["done"],
         provider_ttft_ms=ttft_ms,
         first_overhead_ms=None if first is None or ttft_ms is None else first - ttft_ms,
+        first_word_ms=None
+        if times["word"] is None or times["frame"] is None
+        else times["word"] - times["frame"],
         before_provider_ms=before,
         after_provider_ms=after,
         bytes_received=sum(size for _, size in received),
@@ -403,6 +444,7 @@ class BrowserBench:
                     self.reply_at(tab, "stream", n, STREAM_MODEL_NAME) for n in self.cfg.turns
                 ]
                 fast = [self.reply_at(tab, "fast", n, FAST_MODEL_NAME) for n in self.cfg.turns]
+                long_page = self.long_page(tab)
                 open_big = self.open_big(tab)
             finally:
                 context.close()
@@ -415,6 +457,7 @@ class BrowserBench:
             crowd_browser_cpu_s=crowd_cpu,
             crowd_tokens=crowd_tokens,
             open_big=open_big,
+            long_page=long_page,
         )
 
     def first_token_samples(self, tab: Tab) -> list[ReplyMeasure]:
@@ -454,6 +497,55 @@ class BrowserBench:
         )
         result.browser_idle_cpu_per_s = idle
         return result
+
+    def long_page(self, tab: Tab) -> LongPageResult:
+        """One page kept open: ``long_page_turns`` turns in a row in a new chat.
+
+        At each turn of ``long_page_at``, ``long_page_samples`` full-speed replies are
+        measured, then one at ``token_delay``; every other turn is a full-speed reply too, so
+        the page holds as many long replies as turns.
+        """
+        cfg = self.cfg
+        plan: dict[int, str] = {}
+        for at in cfg.long_page_at:
+            for i in range(cfg.long_page_samples):
+                plan[at + i] = "fast"
+            plan[at + cfg.long_page_samples] = "stream"
+        if max(plan) >= cfg.long_page_turns:
+            raise ValueError(f"long_page_turns={cfg.long_page_turns} is too few for {plan}")
+        start = time.monotonic()
+        open_chat(tab, self.bench.url, "/", 0, FAST_MODEL_NAME)
+        fast: list[ReplyMeasure] = []
+        stream: list[ReplyMeasure] = []
+        at = 0
+        for turn in range(cfg.long_page_turns):
+            at = turn if turn in cfg.long_page_at else at
+            kind = plan.get(turn)
+            if kind is None:
+                question = f"bench long-{turn} {secrets.token_hex(6)}"
+                start_reply(tab, question, self.expect_len)
+                wait_done(tab, self.reply_timeout_s)
+                tab.page.evaluate(READ_JS)  # disarms the observer
+                continue
+            if kind == "stream":
+                choose_model(tab.page, STREAM_MODEL_NAME)
+            result = measure_reply(
+                tab,
+                label=f"long-{kind}-turn{turn}",
+                turns=at,
+                expect_len=self.expect_len,
+                timeout_s=self.reply_timeout_s,
+                provider=self.provider,
+            )
+            (fast if kind == "fast" else stream).append(result)
+            if kind == "stream":
+                choose_model(tab.page, FAST_MODEL_NAME)
+        return LongPageResult(
+            turns=cfg.long_page_turns,
+            fast=fast,
+            stream=stream,
+            wall_s=time.monotonic() - start,
+        )
 
     def open_big(self, tab: Tab) -> OpenMeasure:
         """Open the long conversation from the sidebar, then reload it."""
@@ -533,7 +625,7 @@ class BrowserBench:
                 marks = []
                 for _, tab in tabs:
                     marks.append((len(tab.frames.received), len(tab.frames.sent)))
-                    tab.page.evaluate(SEND_JS, self.expect_len)
+                    tab.page.evaluate(SEND_JS, [self.expect_len, FIRST_WORD])
                 for _, tab in tabs:
                     wait_done(tab, self.reply_timeout_s)
                 cpu_total += CpuSnapshot.take(pids).since(cpu_before)

@@ -22,6 +22,10 @@ DELIVERY_MIN_PCT = 95.0
 APP_CPU_FACTOR = 3.0
 BROWSER_CPU_PER_1000_S = 3.0
 OPEN_BIG_MS = 500.0
+#: A page kept open: a reply at the last measured turn costs at most this times turn 0's.
+LONG_PAGE_GROWTH = 1.2
+#: The first word of a reply readable this soon after its batch reached the browser.
+FIRST_WORD_MS = 30.0
 IDLE_SESSION_KB = 200.0
 IDLE_APP_MIB = 400.0
 
@@ -54,6 +58,12 @@ class BenchConfig:
     # Runs of the SDK baseline (the median is kept).
     sdk_runs: int
     sdk_tokens: int
+    # One page kept open for many turns in a row (a new chat): turns sent in all, the turns
+    # at which replies are measured, and full-speed replies measured at each (the median is
+    # reported; a reply at `reply_tokens x token_delay` follows them).
+    long_page_turns: int
+    long_page_at: tuple[int, ...]
+    long_page_samples: int
 
     @staticmethod
     def full() -> BenchConfig:
@@ -75,6 +85,9 @@ class BenchConfig:
             big_reply_tokens=200,
             sdk_runs=7,
             sdk_tokens=1000,
+            long_page_turns=55,
+            long_page_at=(0, 20, 50),
+            long_page_samples=3,
         )
 
     @staticmethod
@@ -97,6 +110,9 @@ class BenchConfig:
             big_reply_tokens=200,
             sdk_runs=3,
             sdk_tokens=1000,
+            long_page_turns=12,
+            long_page_at=(0, 8),
+            long_page_samples=2,
         )
 
     # ------------------------------------------------------------------ models

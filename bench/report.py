@@ -53,7 +53,8 @@ def _number(value: float | None) -> bool:
     return value is not None and not math.isnan(value)
 
 
-def _format(value: float | None, unit: str) -> str:
+def format_value(value: float | None, unit: str) -> str:
+    """``value`` in ``unit`` as the table shows it."""
     if not _number(value):
         return "n/a"
     assert value is not None
@@ -76,7 +77,7 @@ def _limit_text(row: Row) -> str:
     if row.kind == "info" or row.limit is None:
         return ""
     sign = "<=" if row.kind == "max" else ">="
-    return f"{sign} {_format(row.limit, row.unit)}"
+    return f"{sign} {format_value(row.limit, row.unit)}"
 
 
 def render(rows: Sequence[Row], title: str = "") -> str:
@@ -89,7 +90,7 @@ def render(rows: Sequence[Row], title: str = "") -> str:
         lines.append(
             (
                 row.target,
-                _format(row.measured, row.unit),
+                format_value(row.measured, row.unit),
                 _limit_text(row),
                 "" if ratio is None else ("inf" if math.isinf(ratio) else f"{ratio:.2f}"),
                 result,

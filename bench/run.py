@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 from bench import config as limits
 from bench.app import BenchApp, bench_app, isolate_settings
-from bench.browser_bench import BrowserBench, BrowserResult, ReplyMeasure
+from bench.browser_bench import BrowserBench, BrowserResult, LongPageResult, ReplyMeasure
 from bench.config import OUTPUT_DIR, BenchConfig
 from bench.procstat import Memory
 from bench.protocol_load import (
@@ -37,7 +37,7 @@ from bench.protocol_load import (
     idle_memory,
 )
 from bench.provider import ProviderProcess
-from bench.report import Row, render
+from bench.report import Kind, Row, format_value, render
 from bench.sdk_baseline import SdkBaseline, run_in_subprocess
 from bench.stats import percentile
 
@@ -226,6 +226,19 @@ def build_rows(res: Results) -> list[Row]:
             )
         )
 
+    # 2. The first word of a reply, from its frame's arrival in the page.
+    words = [r.first_word_ms for r in browser.first_token] if browser else []
+    rows.append(
+        Row(
+            "2.first_word.p50",
+            f"2. first word in the page after its frame arrives, p50, 1 user ({len(words)})",
+            _pct(words, 50),
+            limits.FIRST_WORD_MS,
+            "ms",
+            note="" if not words else f"max {_pct(words, 100):.0f} ms",
+        )
+    )
+
     # 3. Time the app adds to the provider's first token.
     single = [r.first_overhead_ms for r in browser.first_token] if browser else []
     crowd = [r.first_overhead_ms for r in browser.crowd] if browser else []
@@ -347,6 +360,9 @@ def build_rows(res: Results) -> list[Row]:
         )
     )
 
+    # 7. One page kept open for many turns.
+    rows += long_page_rows(cfg, browser.long_page if browser else None)
+
     # Context.
     if sdk is not None:
         rows.append(
@@ -462,6 +478,53 @@ def build_rows(res: Results) -> list[Row]:
     return rows
 
 
+def long_page_rows(cfg: BenchConfig, long_page: LongPageResult | None) -> list[Row]:
+    """Target 7: on a page kept open, a reply at the last measured turn costs at most
+    ``LONG_PAGE_GROWTH`` times one at turn 0 (medians of the replies measured at each)."""
+    at = cfg.long_page_at
+    per_1000 = 1000 / cfg.reply_tokens
+    delay_ms = f"{cfg.token_delay * 1000:g} ms/token"
+
+    def cpu(r: ReplyMeasure) -> float | None:
+        return None if r.browser_cpu_s is None else r.browser_cpu_s * per_1000
+
+    # key, what, unit, full-speed replies (else the ones at `token_delay`), value, kind
+    metrics: list[tuple[str, str, str, bool, Callable[[ReplyMeasure], float | None], Kind]] = [
+        ("full", "fully shown, full speed", "s", True, lambda r: _ms_to_s(r.full_ms), "max"),
+        ("first", "first text after the click", "ms", True, lambda r: r.first_ms, "max"),
+        ("cpu", "browser CPU per 1000-token reply, full speed", "s", True, cpu, "max"),
+        ("cpu_stream", f"browser CPU per 1000-token reply, {delay_ms}", "s", False, cpu, "max"),
+        ("word", f"first word after its frame, {delay_ms}", "ms", False, _first_word, "info"),
+    ]
+    rows: list[Row] = []
+    for key, what, unit, fast, value, kind in metrics:
+        replies = [] if long_page is None else (long_page.fast if fast else long_page.stream)
+        by_turn = {n: _median([value(r) for r in replies if r.turns == n]) for n in at}
+        first, last = by_turn[at[0]], by_turn[at[-1]]
+        rows.append(
+            Row(
+                f"7.long.{key}",
+                f"7. one page, {cfg.long_page_turns} turns: {what}, turn {at[-1]} "
+                f"(limit {limits.LONG_PAGE_GROWTH:g}x turn {at[0]})",
+                last,
+                None if first is None or kind == "info" else limits.LONG_PAGE_GROWTH * first,
+                unit,
+                kind=kind,
+                note=", ".join(f"turn {n}: {format_value(v, unit)}" for n, v in by_turn.items()),
+            )
+        )
+    return rows
+
+
+def _first_word(r: ReplyMeasure) -> float | None:
+    return r.first_word_ms
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
 def _pct(values: Sequence[float | None], pct: float) -> float | None:
     present = [v for v in values if v is not None]
     return percentile(present, pct) if present else None
@@ -511,6 +574,8 @@ def summary_lines(res: Results) -> list[str]:
         if r.renderer_metrics:
             metrics = ", ".join(f"{k} {v:g}" for k, v in r.renderer_metrics.items())
             lines.append(f"  renderer (DevTools metrics): {metrics}")
+    if browser is not None and browser.long_page is not None:
+        lines += long_page_lines(browser.long_page)
     if browser is not None and browser.first_token:
         before = _pct([r.before_provider_ms for r in browser.first_token], 50)
         after = _pct([r.after_provider_ms for r in browser.first_token], 50)
@@ -545,6 +610,21 @@ def summary_lines(res: Results) -> list[str]:
             f"SDK runs (tokens/s): {', '.join(f'{v:,.0f}' for v in res.sdk.all_tokens_per_s)}; "
             f"median CPU {statistics.median(res.sdk.all_cpu_ms_per_token):.3f} ms/token"
         )
+    return lines
+
+
+def long_page_lines(long_page: LongPageResult) -> list[str]:
+    """Where a reply's browser time goes on the page kept open, by turn (DevTools metrics)."""
+    lines = [f"one page, {long_page.turns} turns in {long_page.wall_s:.0f} s; per reply:"]
+    for kind, replies in (("full speed", long_page.fast), ("streamed", long_page.stream)):
+        for n in sorted({r.turns for r in replies}):
+            at_n = [r for r in replies if r.turns == n]
+            names = at_n[0].renderer_metrics.keys()
+            metrics = ", ".join(
+                f"{name} {_median([r.renderer_metrics.get(name) for r in at_n]) or 0:g}"
+                for name in names
+            )
+            lines.append(f"  {kind}, turn {n}: {metrics}")
     return lines
 
 

@@ -961,3 +961,82 @@ def test_an_admin_adds_a_provider_tests_it_and_imports_models(
     assert PROVIDER_API_KEY not in page.content()
     assert PROVIDER_API_KEY not in app.log_text()
     ctx.close()
+
+
+# The first text the streaming reply showed.
+_FIRST_SHOWN = """
+window.__firstShown = null;
+new MutationObserver(() => {
+  const text = document.getElementById('streaming-text')?.textContent ?? '';
+  if (window.__firstShown === null && text) window.__firstShown = text;
+}).observe(document, { childList: true, subtree: true, characterData: true });
+"""
+# Whether the finished message `index` (negative: from the end) is rendered: a message off
+# screen keeps its box but its content is skipped (content-visibility: auto).
+_RENDERED = """(index) => {
+  const all = document.querySelectorAll('.finished-message');
+  const el = all[(index + all.length) % all.length];
+  return el.firstElementChild.checkVisibility({ contentVisibilityAuto: true });
+}"""
+_AT_BOTTOM = """() => {
+  const box = document.getElementById('message-scroll');
+  return box.scrollHeight - box.scrollTop - box.clientHeight < 2;
+}"""
+
+
+def test_a_long_page_renders_each_message_once_and_only_near_the_screen(
+    app: RunningApp, new_context: NewContext
+) -> None:
+    """A reply's first step shows its first word; a new turn leaves the finished messages'
+    DOM alone; messages far off screen are not rendered (but are in the page) until
+    scrolled to; the list follows the newest text."""
+    context = new_context(viewport={"width": 1000, "height": 500}, locale="en-US")
+    try:
+        page = context.new_page()
+        page.add_init_script(_FIRST_SHOWN)
+        register(page, app, new_account("longpage"))
+        finished = page.locator(".assistant-message:not(.streaming)")
+        # Questions of 100 lines: each turn is several screens tall.
+        for turn in range(2):
+            question = "\n".join(f"Line {i} of question {turn}." for i in range(100))
+            page.locator("#composer").fill(question)
+            page.locator("#send-button").click()
+            wait_for_streaming_text(page, 0)
+            # At least the whole first word at once (a resync may bring more).
+            shown = page.evaluate("window.__firstShown")
+            assert len(shown) >= len(REPLY_TEXT.split()[0])
+            assert REPLY_TEXT.startswith(shown)
+            # While the reply streams, the list stays scrolled to its newest text.
+            wait_for_streaming_text(page, len(REPLY_TEXT) // 2)
+            page.wait_for_function(_AT_BOTTOM, polling="raf")
+            expect(finished).to_have_count(turn + 1, timeout=REPLY_TIMEOUT_MS)
+            expect(finished.last).to_have_text(REPLY_TEXT)
+            page.wait_for_function(_AT_BOTTOM, polling="raf")
+            if turn == 0:
+                page.evaluate(
+                    "() => { window.__firstReply = document.querySelector("
+                    "'.assistant-message:not(.streaming) p'); }"
+                )
+            page.evaluate("() => { window.__firstShown = null; }")
+        # The first reply's paragraph is the same element: React did not build it again.
+        assert page.evaluate("() => window.__firstReply.isConnected") is True
+
+        # Far off screen, the first question is skipped; scrolled to, it is rendered, and
+        # the first reply, now far below it, is skipped, its text in the page all along.
+        # (The newest turn is always rendered.)
+        page.wait_for_function(f"() => !({_RENDERED})(0)", polling="raf")
+        assert page.evaluate(_RENDERED, -1) is True
+        page.evaluate("() => { document.getElementById('message-scroll').scrollTop = 0; }")
+        page.wait_for_function(f"() => ({_RENDERED})(0) && !({_RENDERED})(1)", polling="raf")
+        expect(finished.first).to_have_text(REPLY_TEXT)
+        expect(page.locator(".user-message").first).to_contain_text("Line 0 of question 0")
+        screenshot(page, "long-page-top")
+
+        # A reload: the loaded messages are skipped off screen too, and the list opens at
+        # its newest message.
+        page.reload()
+        expect(finished).to_have_count(2)
+        page.wait_for_function(_AT_BOTTOM, polling="raf")
+        page.wait_for_function(f"() => ({_RENDERED})(-1) && !({_RENDERED})(0)", polling="raf")
+    finally:
+        context.close()

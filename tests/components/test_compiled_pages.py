@@ -59,3 +59,26 @@ def test_no_effect_is_written_in_python(compiled: CompiledApp) -> None:
         if (hooks := [hook for hook in EFFECT_HOOKS if hook in code])
     }
     assert found == {}
+
+
+def _exported_components(code: str) -> list[str]:
+    """The module's exported components, each with its code (split at ``export const``)."""
+    return re.split(r"^export const ", code, flags=re.MULTILINE)[1:]
+
+
+def test_message_lists_call_no_hook_per_message(compiled: CompiledApp) -> None:
+    """Each message of a list is a memo component of its own, and the markdown's component
+    map (a hook: it reads the colour mode) is called in the reply's own component, never in
+    a list's render. Called there, it made the list's hook count follow its length (React's
+    hook-order warning in dev mode) and its new component types made React build every
+    reply's markdown again on each render of the list."""
+    lists = [
+        component
+        for code in compiled.app_modules().values()
+        for component in _exported_components(code)
+        if "Array.prototype.map.call(" in component
+    ]
+    hook_in_list = re.compile(r"(?<!function )ComponentMap_\w+\(\)")
+    assert [c.split(" ", 1)[0] for c in lists if hook_in_list.search(c)] == []
+    message_lists = [c for c in lists if re.search(r"jsx\(ChatMessage_\w+,\s*\{item:", c)]
+    assert len(message_lists) == 2  # the loaded messages and the turns since the load
