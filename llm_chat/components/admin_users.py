@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import reflex as rx
 
-from llm_chat.components.layout import confirm_dialog, error_callout
+from llm_chat.components.layout import confirm_dialog, error_callout, shown_once_panel
 from llm_chat.models import Role
 from llm_chat.state.admin_users import PASSWORD_FIELD_ID, UserAdminState, UserItem
 from llm_chat.state.locale import t, text_for
-
-_SELECT_PASSWORD = f"document.getElementById('{PASSWORD_FIELD_ID}').select()"
 
 
 def _search_form() -> rx.Component:
@@ -95,27 +93,13 @@ def _user_row(user: rx.Var[UserItem]) -> rx.Component:
 
 
 def _password_panel() -> rx.Component:
-    """A generated password, once; always in the page so its event finds the field."""
-    return rx.card(
-        rx.vstack(
-            rx.text(t("admin.new_password_for"), " ", rx.code(UserAdminState.password_for)),
-            rx.text(t("admin.new_password_warning"), size="2", color_scheme="amber"),
-            rx.hstack(
-                rx.input(
-                    read_only=True,
-                    id=PASSWORD_FIELD_ID,
-                    font_family="monospace",
-                    flex="1",
-                    on_focus=rx.run_script(_SELECT_PASSWORD),
-                ),
-                rx.button(t("settings.done"), on_click=UserAdminState.dismiss_password),
-                width="100%",
-            ),
-            spacing="2",
-            width="100%",
-        ),
-        width="100%",
-        display=rx.cond(UserAdminState.password_for != "", "block", "none"),
+    """A generated password, once."""
+    return shown_once_panel(
+        rx.text(t("admin.new_password_for"), " ", rx.code(UserAdminState.password_for)),
+        "admin.new_password_warning",
+        field_id=PASSWORD_FIELD_ID,
+        visible=UserAdminState.password_for != "",
+        on_done=UserAdminState.dismiss_password,
     )
 
 

@@ -134,3 +134,54 @@ def confirm_dialog(
         open=is_open,
         on_open_change=on_close,
     )
+
+
+def shown_once_panel(
+    title: rx.Component,
+    warning_key: str,
+    *,
+    field_id: str,
+    visible: rx.Var[bool] | bool,
+    on_done: EventType[()],
+    copy: bool = False,
+) -> rx.Component:
+    """A secret shown once (a new API key, a generated password) in a read-only field.
+
+    Always in the page (hidden while there is nothing to show), so that the event that fills
+    in the field always finds it: the secret never enters the state, which is pickled to
+    disk or Redis. Run with ``rx.run_script``, which compiles the scripts into the page; a
+    script sent as a string to eval is forbidden by the Content-Security-Policy.
+    """
+    field = f"document.getElementById('{field_id}')"
+    buttons = [rx.button(t("settings.done"), on_click=on_done)]
+    if copy:
+        buttons.insert(
+            0,
+            rx.button(
+                rx.icon("copy", size=16),
+                t("settings.copy"),
+                variant="soft",
+                on_click=rx.run_script(f"navigator.clipboard.writeText({field}.value)"),
+            ),
+        )
+    return rx.card(
+        rx.vstack(
+            title,
+            rx.text(t(warning_key), size="2", color_scheme="amber"),
+            rx.hstack(
+                rx.input(
+                    read_only=True,
+                    id=field_id,
+                    font_family="monospace",
+                    flex="1",
+                    on_focus=rx.run_script(f"{field}.select()"),
+                ),
+                *buttons,
+                width="100%",
+            ),
+            spacing="2",
+            width="100%",
+        ),
+        width="100%",
+        display=rx.cond(visible, "block", "none"),
+    )

@@ -7,17 +7,10 @@ from __future__ import annotations
 import reflex as rx
 from reflex.config import get_config
 
-from llm_chat.components.layout import confirm_dialog, error_callout
+from llm_chat.components.layout import confirm_dialog, error_callout, shown_once_panel
 from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
 from llm_chat.state.locale import t, text_for
 from llm_chat.state.settings import NEW_KEY_FIELD_ID, ApiKeyRow, SettingsState
-
-# Run with rx.run_script, which compiles them into the page as functions; rx.call_script
-# would send them as strings to eval, which the Content-Security-Policy forbids.
-_SELECT_NEW_KEY = f"document.getElementById('{NEW_KEY_FIELD_ID}').select()"
-_COPY_NEW_KEY = (
-    f"navigator.clipboard.writeText(document.getElementById('{NEW_KEY_FIELD_ID}').value)"
-)
 
 
 def create_key_form() -> rx.Component:
@@ -43,37 +36,14 @@ def create_key_form() -> rx.Component:
 
 
 def new_key_panel() -> rx.Component:
-    """The new key, once, in a read-only field with a copy button.
-
-    Always in the page (hidden when there is no new key), so the event that fills in
-    the key always finds its field.
-    """
-    return rx.card(
-        rx.vstack(
-            rx.text(t("settings.new_key_title"), weight="bold"),
-            rx.text(t("settings.new_key_warning"), size="2", color_scheme="amber"),
-            rx.hstack(
-                rx.input(
-                    read_only=True,
-                    id=NEW_KEY_FIELD_ID,
-                    font_family="monospace",
-                    flex="1",
-                    on_focus=rx.run_script(_SELECT_NEW_KEY),
-                ),
-                rx.button(
-                    rx.icon("copy", size=16),
-                    t("settings.copy"),
-                    variant="soft",
-                    on_click=rx.run_script(_COPY_NEW_KEY),
-                ),
-                rx.button(t("settings.done"), on_click=SettingsState.dismiss_new_key),
-                width="100%",
-            ),
-            spacing="2",
-            width="100%",
-        ),
-        width="100%",
-        display=rx.cond(SettingsState.show_new_key, "block", "none"),
+    """The new key, once, in a read-only field with a copy button."""
+    return shown_once_panel(
+        rx.text(t("settings.new_key_title"), weight="bold"),
+        "settings.new_key_warning",
+        field_id=NEW_KEY_FIELD_ID,
+        visible=SettingsState.show_new_key,
+        on_done=SettingsState.dismiss_new_key,
+        copy=True,
     )
 
 

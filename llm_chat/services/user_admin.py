@@ -112,6 +112,18 @@ def list_users(
     return UserPage(users=[_row(u) for u in rows], total=total)
 
 
+@transaction
+def get_user(session: Session, *, actor: UserInfo, user_id: int) -> UserRow:
+    """One account.
+
+    Raises:
+        ForbiddenError: ``actor`` is not an admin.
+        NotFoundError: no such account.
+    """
+    require_admin(session, actor)
+    return _row(_target(session, user_id))
+
+
 def _target(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:

@@ -52,6 +52,10 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
         "/api/admin/models/{model_id}",
         "/api/admin/models/{model_id}/default",
         "/api/admin/audit",
+        "/api/admin/users",
+        "/api/admin/users/{user_id}",
+        "/api/admin/users/{user_id}/reset-password",
+        "/api/admin/users/{user_id}/sign-out-everywhere",
     }
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 
