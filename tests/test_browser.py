@@ -1040,3 +1040,62 @@ def test_a_long_page_renders_each_message_once_and_only_near_the_screen(
         page.wait_for_function(f"() => ({_RENDERED})(-1) && !({_RENDERED})(0)", polling="raf")
     finally:
         context.close()
+
+
+def test_an_admin_manages_users_and_the_user_feels_it_at_once(
+    app: RunningApp, new_context: NewContext
+) -> None:
+    """The users tab: find, reset (the password shown once), disable; the user's open page
+    is refused at its next click. Both languages; the grouped model dropdown."""
+    admin_account, user_account = new_account("chief"), new_account("staffer")
+    admin_ctx = new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    user_ctx = new_context(viewport=VIEWPORT, locale="en-US")
+    try:
+        admin, user = admin_ctx.new_page(), user_ctx.new_page()
+        register(user, app, user_account)
+        user.locator("#model-picker").click()
+        expect(user.get_by_role("group").first).to_contain_text("Loopback")
+        screenshot(user, "19-model-picker-grouped")
+        user.keyboard.press("Escape")
+
+        register(admin, app, admin_account)
+        _promote(app, admin_account.email)
+        admin.goto(app.url + "/admin")
+        admin.locator("#tab-users").click()
+        admin.locator("#user-search").fill(user_account.email)
+        admin.locator("#user-search").press("Enter")
+        row = admin.locator("#user-table .user-row")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(user_account.email)
+
+        row.get_by_role("button", name=translate("en", "admin.reset_password")).click()
+        admin.get_by_role("alertdialog").get_by_role(
+            "button", name=translate("en", "admin.reset_password")
+        ).click()
+        field = admin.locator("#generated-password")
+        expect(field).not_to_have_value("")
+        password = field.input_value()
+        _admin_shot(admin, "12-users-password-once-en")
+        admin.get_by_role("button", name=translate("en", "settings.done")).click()
+        expect(field).to_have_value("")
+
+        # The reset ended the user's session: their open page goes to sign in at its next
+        # step, and the generated password lets them in.
+        user.locator("#composer").fill("Hello?")
+        user.locator("#composer").press("Enter")
+        expect(user).to_have_url(app.url + "/login")
+        sign_in(user, app, Account(user_account.email, password, user_account.name))
+
+        row.get_by_role("switch").click()
+        expect(row.get_by_role("switch")).not_to_be_checked()
+        user.locator("#composer").fill("Still here?")
+        user.locator("#composer").press("Enter")
+        expect(user).to_have_url(app.url + "/login")
+
+        admin.get_by_role("combobox", name=translate("en", "app.language")).click()
+        admin.get_by_role("option", name="简体中文").click()
+        expect(admin.get_by_role("tab", name=translate("zh-CN", "admin.tab_users"))).to_be_visible()
+        _admin_shot(admin, "13-users-zh")
+    finally:
+        admin_ctx.close()
+        user_ctx.close()

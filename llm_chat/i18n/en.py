@@ -102,7 +102,7 @@ EN: dict[str, str] = {
     "provider.model_unavailable": "This model is no longer available. Pick another one.",
     "provider.unknown": "The model failed to answer.",
     # Admin
-    "admin.title": "Models and providers",
+    "admin.title": "Administration",
     "admin.back_to_chat": "Back to chat",
     "admin.providers": "Providers",
     "admin.models": "Models",

@@ -98,7 +98,7 @@ ZH_CN: dict[str, str] = {
     "provider.model_unavailable": "该模型已不可用，请选择其他模型。",
     "provider.unknown": "模型未能给出回复。",
     # Admin
-    "admin.title": "模型与服务商",
+    "admin.title": "管理",
     "admin.back_to_chat": "返回对话",
     "admin.providers": "服务商",
     "admin.models": "模型",
