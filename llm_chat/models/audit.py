@@ -17,6 +17,7 @@ class AuditTarget(StrEnum):
     PROVIDER = "provider"
     MODEL = "model"
     USER = "user"
+    SETTING = "setting"
 
 
 class AuditAction(StrEnum):
@@ -31,6 +32,8 @@ class AuditAction(StrEnum):
     MODEL_DELETE = "model.delete"
     MODEL_DEFAULT = "model.default"
     USER_SIGN_OUT_EVERYWHERE = "user.sign_out_everywhere"
+    USER_LIMITS = "user.limits"
+    SETTING_UPDATE = "setting.update"
 
 
 class AuditEntry(SQLModel, table=True):
