@@ -112,11 +112,11 @@ def disable_user(user_id: int) -> None:
         session.add(row)
 
 
-def set_role_limits(role: Role = Role.USER, **limits: int | None) -> None:
+def set_role_limits(role: Role = Role.USER, **limits: int) -> None:
     """Set ``role``'s default limits, as an admin would."""
     with session_scope() as session:
         limit_admin.set_role_limits.within(
-            session, actor=SYSTEM, role=role.value, limits=RoleLimits(**limits)
+            session, actor=SYSTEM, role=role.value, limits=RoleLimits.model_validate(limits)
         )
 
 
