@@ -16,7 +16,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from llm_chat.api.docs import add_docs
 from llm_chat.api.errors import API_PREFIX, OPENAI_PREFIX, install_error_handlers
 from llm_chat.api.limits import BodyLimitMiddleware
-from llm_chat.api.routes import admin, auth, chat, conversations, models, openai_compat
+from llm_chat.api.routes import (
+    admin,
+    admin_usage,
+    auth,
+    chat,
+    conversations,
+    models,
+    openai_compat,
+    usage,
+)
 from llm_chat.api.security_headers import (
     APP_POLICY,
     SecurityHeadersMiddleware,
@@ -78,7 +87,10 @@ def create_api() -> FastAPI:
     )
     install_error_handlers(api)
     add_docs(api, "/api/docs", openapi_url=_OPENAPI_URL)
-    routers = [m.router for m in (auth, models, conversations, chat, openai_compat, admin)]
+    routers = [
+        m.router
+        for m in (auth, models, conversations, chat, openai_compat, usage, admin, admin_usage)
+    ]
     for router in routers:
         api.include_router(router)
     unmatched = _answer_unmatched(routers)

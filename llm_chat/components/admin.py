@@ -8,6 +8,7 @@ from typing import Any
 
 import reflex as rx
 
+from llm_chat.components.admin_links import admin_links
 from llm_chat.components.admin_check import check_dialog
 from llm_chat.components.admin_forms import (
     delete_dialogs,
@@ -182,6 +183,7 @@ def _table(headers: list[str], rows: rx.Component, table_id: str) -> rx.Componen
 def catalog_panel() -> rx.Component:
     """Both lists, both forms and their dialogs."""
     return rx.vstack(
+        admin_links("/admin"),
         error_callout(AdminState.error_key),
         rx.cond(
             AdminState.notice_key != "",

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from llm_chat.config import get_settings
+from llm_chat.db import short_transaction
 from llm_chat.errors import RateLimitedError, ValidationError
 from llm_chat.models import UsageRecord, UserLimit
 from llm_chat.models.base import utcnow
@@ -167,3 +168,9 @@ def check_turn(session: Session, *, user_id: int, role: str, now: datetime | Non
         if used >= limits.tokens_per_day:
             raise RateLimitedError(_seconds(midnight + DAY - now), code="limits.tokens_per_day")
     return limits
+
+
+@short_transaction
+def limits_for_user(session: Session, *, user_id: int, role: str) -> Limits:
+    """The limits that apply to the user now (their own page shows them)."""
+    return limits_for(session, user_id=user_id, role=role)
