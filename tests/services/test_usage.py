@@ -8,28 +8,16 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
 
 from llm_chat.db import session_scope
-from llm_chat.models import MessageStatus, UsageRecord
+from llm_chat.models import MessageStatus
 from llm_chat.providers import ModelTarget, StreamStats
 from llm_chat.services import catalog, turns
 from llm_chat.services.access import SYSTEM
 from llm_chat.services.context import count_tokens
 from llm_chat.services.usage import at_end, cost_nanos, nanos_to_units
 from tests.fake_provider import FakeProvider, ReplySpec
-from tests.support.factories import make_model, make_user
-
-
-def _records(user_id: int) -> list[UsageRecord]:
-    with session_scope() as session:
-        return list(
-            session.exec(
-                select(UsageRecord)
-                .where(UsageRecord.user_id == user_id)
-                .order_by(col(UsageRecord.id))
-            ).all()
-        )
+from tests.support.factories import make_model, make_user, usage_records
 
 
 def test_cost_is_exact_in_nano_units_at_prices_per_million_tokens() -> None:
@@ -98,7 +86,7 @@ async def test_the_provider_s_usage_is_stored_with_the_cost_at_the_turn_s_prices
     outcome = await turn.outcome()
     request = provider.chat_requests[-1]
     assert request.body["stream_options"] == {"include_usage": True}
-    [record] = _records(user.id)
+    [record] = usage_records(user.id)
     # The fake counts the prompt's words and one a message (5), and the reply's tokens (40).
     assert (record.prompt_tokens, record.completion_tokens, record.estimated) == (5, 40, False)
     assert record.cost_nanos == 5 * 3000 + 40 * 15000
@@ -128,7 +116,7 @@ async def test_without_the_provider_s_usage_the_estimate_is_stored_and_marked(
         )
         outcome = await turn.outcome()
         assert outcome.status == MessageStatus.COMPLETE
-    records = _records(user.id)
+    records = usage_records(user.id)
     assert [r.estimated for r in records] == [True, True]
     assert records[0].completion_tokens == count_tokens("One two three four five")
     assert records[0].prompt_tokens == turn.plan.prompt_tokens
@@ -155,7 +143,7 @@ async def test_a_stopped_reply_and_an_unsaved_turn_are_counted(
         user_id=user.id, model="", messages=[{"role": "user", "content": "Hi"}], store=False
     )
     await unsaved.outcome()
-    stopped, gateway = _records(user.id)
+    stopped, gateway = usage_records(user.id)
     assert stopped.estimated
     assert stopped.completion_tokens == count_tokens(outcome.content) > 0
     assert stopped.cost_nanos is None  # the model has no prices

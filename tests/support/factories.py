@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from llm_chat.db import session_scope
 from llm_chat.models import MessageStatus, Role, UsageRecord, User
@@ -151,4 +151,16 @@ def add_usage(
                 estimated=estimated,
                 created_at=at,
             )
+        )
+
+
+def usage_records(user_id: int) -> list[UsageRecord]:
+    """The user's turns' usage, oldest first."""
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(UsageRecord)
+                .where(UsageRecord.user_id == user_id)
+                .order_by(col(UsageRecord.id))
+            ).all()
         )
