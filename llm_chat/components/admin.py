@@ -8,7 +8,6 @@ from typing import Any
 
 import reflex as rx
 
-from llm_chat.components.admin_links import admin_links
 from llm_chat.components.admin_check import check_dialog
 from llm_chat.components.admin_forms import (
     delete_dialogs,
@@ -18,6 +17,7 @@ from llm_chat.components.admin_forms import (
     model_form,
     provider_form,
 )
+from llm_chat.components.admin_links import admin_links
 from llm_chat.components.audit import audit_panel
 from llm_chat.components.layout import error_callout
 from llm_chat.services.catalog import ModelInfo, ProviderInfo

@@ -260,6 +260,7 @@ EN: dict[str, str] = {
     "settings.too_many_keys": "You have too many keys. Revoke some first.",
     "settings.key_not_found": "This key does not exist or was revoked already.",
     # Limits and usage.
+    "admin.target_setting": "Setting",
     "admin.act_setting_update": "Changed setting",
     "admin.act_user_limits": "Changed user's limits",
     "admin.invalid_setting": "This value is not allowed for the setting.",

@@ -256,6 +256,7 @@ ZH_CN: dict[str, str] = {
     "settings.too_many_keys": "密钥过多，请先撤销一些。",
     "settings.key_not_found": "该密钥不存在或已被撤销。",
     # Limits and usage.
+    "admin.target_setting": "设置",
     "admin.act_setting_update": "修改了设置",
     "admin.act_user_limits": "修改了用户的限额",
     "admin.invalid_setting": "该设置不允许这个值。",

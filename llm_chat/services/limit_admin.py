@@ -10,7 +10,7 @@ from sqlmodel import Session
 from llm_chat.config import get_settings
 from llm_chat.db import transaction
 from llm_chat.errors import NotFoundError, ValidationError
-from llm_chat.models import AuditTarget, Role, User, UserLimit
+from llm_chat.models import AuditAction, AuditTarget, Role, User, UserLimit
 from llm_chat.models.base import utcnow
 from llm_chat.services import app_settings, audit
 from llm_chat.services.access import require_admin
@@ -138,7 +138,7 @@ def set_user_limits(
     audit.record(
         session,
         actor=actor,
-        action="user.limits",
+        action=AuditAction.USER_LIMITS,
         target_type=AuditTarget.USER,
         target_id=user_id,
         target_name=user.email,
