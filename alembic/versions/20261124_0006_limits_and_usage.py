@@ -75,7 +75,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("usage_record", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_usage_record_user_created", ["user_id", "created_at"], unique=False
+            "ix_usage_record_user_created",
+            ["user_id", "created_at", "prompt_tokens", "completion_tokens"],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_usage_record_created_at"), ["created_at"])
         batch_op.create_index(batch_op.f("ix_usage_record_message_id"), ["message_id"])

