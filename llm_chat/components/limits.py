@@ -54,6 +54,7 @@ def _field(name: str, control: rx.Component) -> rx.Component:
         spacing="1",
         flex="1",
         min_width="10em",
+        width="100%",
     )
 
 
@@ -75,9 +76,9 @@ def _role_form(row: rx.Var[LimitRow]) -> rx.Component:
                         _field(name, _number_input(name, getattr(row, name), placeholders[name]))
                         for name in FIELDS
                     ],
-                    rx.input(type="hidden", name="role", value=row.role),
+                    rx.el.input(type="hidden", name="role", value=row.role),
                     rx.button(t("limits.save"), type="submit", id="save-role-" + row.role),
-                    gap="3",
+                    spacing="3",
                     align="end",
                     wrap="wrap",
                     width="100%",
@@ -155,6 +156,7 @@ def user_dialog() -> rx.Component:
                     ),
                     spacing="3",
                     margin_top="1em",
+                    width="100%",
                 ),
                 on_submit=LimitsState.save_user,
                 key=LimitsState.user_id.to_string()

@@ -42,7 +42,7 @@ def my_limits() -> rx.Component:
             used=grouped(MyUsageState.tokens_today),
         ),
         _limit("usage.limit_concurrent_streams", MyUsageState.concurrent_streams),
-        gap="5",
+        spacing="5",
         wrap="wrap",
         id="my-limits",
     )

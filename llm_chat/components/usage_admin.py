@@ -46,6 +46,7 @@ def range_form() -> rx.Component:
             wrap="wrap",
         ),
         on_submit=UsageState.show_range,
+        width="auto",
     )
 
 
@@ -71,7 +72,7 @@ def toolbar() -> rx.Component:
         ),
         justify="between",
         align="center",
-        gap="3",
+        spacing="3",
         wrap="wrap",
         width="100%",
     )
@@ -98,7 +99,7 @@ def usage_panel() -> rx.Component:
             chart_card("usage.tokens_chart", tokens_chart(UsageState.rows)),
             chart_card("usage.cost_chart", cost_chart(UsageState.rows)),
             columns=rx.breakpoints(initial="1", md="2"),
-            gap="3",
+            spacing="3",
             width="100%",
         ),
         usage_table(UsageState.rows, _key_header(), "usage-table"),

@@ -26,12 +26,18 @@ def _data(rows: Rows) -> rx.Var[list[dict[str, Any]]]:
     return rx.Var.create(rows).to(list[dict[str, Any]])
 
 
-def _axes(key_width: int | None = None) -> list[rx.Component]:
+# Axis numbers as 1.2K, 3.4M.
+_COMPACT = "(v) => Intl.NumberFormat('en', {notation: 'compact'}).format(v)"
+
+
+def _axes() -> list[rx.Component]:
     tick = {"fontSize": 12, "fill": rx.color("gray", 11)}
-    return [
+    axes: list[rx.Component] = [
         rx.recharts.cartesian_grid(stroke_dasharray="3 3", stroke=rx.color("gray", 5)),
         rx.recharts.x_axis(data_key="key", tick=tick, stroke=rx.color("gray", 7)),
-        rx.recharts.y_axis(tick=tick, stroke=rx.color("gray", 7), width=key_width or 70),
+        rx.recharts.y_axis(
+            tick=tick, stroke=rx.color("gray", 7), width=48, tick_formatter=_COMPACT
+        ),
         rx.recharts.graphing_tooltip(
             content_style={
                 "background": rx.color("gray", 1),
@@ -42,6 +48,7 @@ def _axes(key_width: int | None = None) -> list[rx.Component]:
             cursor={"fill": rx.color("gray", 3)},
         ),
     ]
+    return axes
 
 
 def tokens_chart(rows: Rows, height: int = 260) -> rx.Component:
@@ -53,12 +60,14 @@ def tokens_chart(rows: Rows, height: int = 260) -> rx.Component:
             stack_id="tokens",
             name=t("usage.prompt_tokens"),
             fill=rx.color("accent", 9),
+            is_animation_active=False,
         ),
         rx.recharts.bar(
             data_key="completion_tokens",
             stack_id="tokens",
             name=t("usage.completion_tokens"),
             fill=rx.color("teal", 8),
+            is_animation_active=False,
         ),
         rx.recharts.legend(icon_size=10, wrapper_style={"fontSize": 12}),
         data=_data(rows),
@@ -71,7 +80,12 @@ def cost_chart(rows: Rows, height: int = 260) -> rx.Component:
     """The cost per row."""
     return rx.recharts.bar_chart(
         *_axes(),
-        rx.recharts.bar(data_key="cost", name=t("usage.cost"), fill=rx.color("amber", 9)),
+        rx.recharts.bar(
+            data_key="cost",
+            name=t("usage.cost"),
+            fill=rx.color("amber", 9),
+            is_animation_active=False,
+        ),
         rx.recharts.legend(icon_size=10, wrapper_style={"fontSize": 12}),
         data=_data(rows),
         width="100%",
@@ -111,7 +125,7 @@ def totals(total: Total) -> rx.Component:
             figure("usage.total_tokens", grouped(item.total_tokens), "usage-total-tokens"),
             figure("usage.cost", item.cost_text, "usage-total-cost"),
             figure("usage.estimated", grouped(item.estimated_turns), "usage-total-estimated"),
-            gap="3",
+            spacing="3",
             wrap="wrap",
             width="100%",
         ),
