@@ -24,12 +24,10 @@ from llm_chat.state.admin import AdminState
 from llm_chat.state.auth import LoginState
 from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
 from llm_chat.state.exceptions import backend_exception_handler
-from llm_chat.state.limits import LIMITS_ROUTE, LimitsState
 from llm_chat.state.live_catalog import push_model_changes
 from llm_chat.state.locale import LocaleState
-from llm_chat.state.my_usage import MyUsageState
+from llm_chat.state.operate import LIMITS_ROUTE, USAGE_ROUTE, OperateState
 from llm_chat.state.settings import SETTINGS_ROUTE, SettingsState
-from llm_chat.state.usage import USAGE_ROUTE, UsageState
 
 logging.getLogger("llm_chat").setLevel(logging.INFO)
 
@@ -66,12 +64,12 @@ PAGES = (
     ("/login", "Sign in · LLM Chat", login_page, LoginState.redirect_if_signed_in),
     ("/register", "Create account · LLM Chat", register_page, LoginState.redirect_if_signed_in),
     ("/admin", "Admin · LLM Chat", admin_page, AdminState.load_page),
-    (USAGE_ROUTE, "Usage · LLM Chat", usage_page, UsageState.load_page),
-    (LIMITS_ROUTE, "Limits · LLM Chat", limits_page, LimitsState.load_page),
+    (USAGE_ROUTE, "Usage · LLM Chat", usage_page, OperateState.load_usage_page),
+    (LIMITS_ROUTE, "Limits · LLM Chat", limits_page, OperateState.load_limits_page),
     (SETTINGS_ROUTE, "Settings · LLM Chat", settings_page, SettingsState.load_page),
 )
 # What some pages load besides, after their guard.
-ALSO_ON_LOAD = {SETTINGS_ROUTE: (MyUsageState.load,)}
+ALSO_ON_LOAD = {SETTINGS_ROUTE: (OperateState.load_mine,)}
 for route, title, render, guard in PAGES:
     app.add_page(
         with_i18n(render()),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import reflex as rx
 
-from llm_chat.state.limits import LIMITS_ROUTE
 from llm_chat.state.locale import t
-from llm_chat.state.usage import USAGE_ROUTE
+from llm_chat.state.operate import LIMITS_ROUTE, USAGE_ROUTE
 
 ADMIN_PAGES = (
     ("/admin", "admin.title", "settings"),

@@ -8,8 +8,13 @@ import reflex as rx
 
 from llm_chat.components.admin_links import admin_links
 from llm_chat.components.layout import error_callout
-from llm_chat.state.limits import FIELDS, LIMITS_ROUTE, LimitRow, LimitsState
+from llm_chat.state.limit_rows import FIELDS, LimitRow
 from llm_chat.state.locale import t, text_for
+from llm_chat.state.operate import LIMITS_ROUTE, LimitsPage, OperateState, UserDialog
+
+# The page and the user dialog, typed (rendered only once set).
+PAGE = rx.Var.create(OperateState.limits).to(LimitsPage)
+DIALOG = rx.Var.create(OperateState.dialog).to(UserDialog)
 
 LABELS = {
     "messages_per_minute": "limits.messages_per_minute_label",
@@ -41,7 +46,7 @@ def role_limits() -> rx.Component:
     return rx.vstack(
         rx.heading(t("limits.roles"), size="4"),
         rx.text(t("limits.roles_hint"), size="2", color_scheme="gray"),
-        rx.foreach(LimitsState.roles, _role_form),
+        rx.foreach(PAGE.roles, _role_form),
         spacing="3",
         width="100%",
     )
@@ -60,7 +65,7 @@ def _field(name: str, control: rx.Component) -> rx.Component:
 
 def _role_form(row: rx.Var[LimitRow]) -> rx.Component:
     streams_default = text_for("limits.streams_default").replace(
-        "{n}", LimitsState.fallback_streams.to_string()
+        "{n}", PAGE.fallback_streams.to_string()
     )
     placeholders = {
         "messages_per_minute": "0",
@@ -85,7 +90,7 @@ def _role_form(row: rx.Var[LimitRow]) -> rx.Component:
                 ),
                 width="100%",
             ),
-            on_submit=LimitsState.save_role,
+            on_submit=OperateState.save_role,
             key=row.role + row.messages_per_minute + row.tokens_per_day + row.concurrent_streams,
             width="100%",
         ),
@@ -112,7 +117,7 @@ def user_lookup() -> rx.Component:
                 ),
                 rx.button(t("limits.open_user"), type="submit", variant="soft"),
             ),
-            on_submit=LimitsState.open_user,
+            on_submit=OperateState.open_user,
         ),
         spacing="2",
         width="100%",
@@ -121,11 +126,15 @@ def user_lookup() -> rx.Component:
 
 def user_dialog() -> rx.Component:
     """The user's own limits: empty follows the role, 0 lifts the limit."""
-    own = rx.Var.create(LimitsState.user_own).to(LimitRow)
-    effective = rx.Var.create(LimitsState.user_effective).to(LimitRow)
+    own = DIALOG.own.to(LimitRow)
+    effective = DIALOG.effective.to(LimitRow)
+    return rx.cond(OperateState.dialog, _dialog(own, effective))
+
+
+def _dialog(own: rx.Var[LimitRow], effective: rx.Var[LimitRow]) -> rx.Component:
     return rx.dialog.root(
         rx.dialog.content(
-            rx.dialog.title(LimitsState.user_email),
+            rx.dialog.title(DIALOG.email),
             rx.dialog.description(
                 text_for("limits.user_dialog_hint").replace("{role}", _role_name(own.role)),
                 size="2",
@@ -145,7 +154,8 @@ def user_dialog() -> rx.Component:
                         )
                         for name in FIELDS
                     ],
-                    error_callout(LimitsState.error_key),
+                    error_callout(DIALOG.error_key),
+                    _notice(DIALOG.notice_key),
                     rx.hstack(
                         rx.dialog.close(
                             rx.button(t("limits.close"), variant="soft", color_scheme="gray")
@@ -158,29 +168,36 @@ def user_dialog() -> rx.Component:
                     margin_top="1em",
                     width="100%",
                 ),
-                on_submit=LimitsState.save_user,
-                key=LimitsState.user_id.to_string()
+                on_submit=OperateState.save_user,
+                key=DIALOG.user_id.to_string()
                 + own.messages_per_minute
                 + own.tokens_per_day
                 + own.concurrent_streams,
             ),
             max_width="28em",
         ),
-        open=LimitsState.user_id > 0,
-        on_open_change=LimitsState.close_user,
+        open=True,
+        on_open_change=OperateState.close_user,
+    )
+
+
+def _notice(key: rx.Var[str]) -> rx.Component:
+    return rx.cond(
+        key != "", rx.callout(text_for(key), icon="check", color_scheme="green", width="100%")
     )
 
 
 def limits_panel() -> rx.Component:
-    """Everything on the limits page."""
+    """Everything on the limits page (once it has loaded)."""
+    return rx.cond(OperateState.limits, _panel(), rx.spinner())
+
+
+def _panel() -> rx.Component:
     return rx.vstack(
         admin_links(LIMITS_ROUTE),
         rx.text(t("limits.hint"), size="2", color_scheme="gray"),
-        rx.cond(LimitsState.user_id == 0, error_callout(LimitsState.error_key)),
-        rx.cond(
-            LimitsState.notice_key != "",
-            rx.callout(text_for(LimitsState.notice_key), icon="check", color_scheme="green"),
-        ),
+        error_callout(PAGE.error_key),
+        _notice(PAGE.notice_key),
         role_limits(),
         user_lookup(),
         user_dialog(),

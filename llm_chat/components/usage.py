@@ -15,7 +15,10 @@ from llm_chat.components.usage_charts import (
     usage_table,
 )
 from llm_chat.state.locale import t, text_for
-from llm_chat.state.my_usage import MyUsageState
+from llm_chat.state.operate import MyUsage, OperateState
+
+# The user's usage, typed (rendered only once set).
+MINE = rx.Var.create(OperateState.mine).to(MyUsage)
 
 
 def _limit(label_key: str, value: Number, used: rx.Var[str] | None = None) -> rx.Component:
@@ -35,13 +38,13 @@ def _limit(label_key: str, value: Number, used: rx.Var[str] | None = None) -> rx
 def my_limits() -> rx.Component:
     """The limits that apply to the user, today's tokens against theirs."""
     return rx.flex(
-        _limit("usage.limit_messages_per_minute", MyUsageState.messages_per_minute),
+        _limit("usage.limit_messages_per_minute", MINE.messages_per_minute),
         _limit(
             "usage.limit_tokens_per_day",
-            MyUsageState.tokens_per_day,
-            used=grouped(MyUsageState.tokens_today),
+            MINE.tokens_per_day,
+            used=grouped(MINE.tokens_today),
         ),
-        _limit("usage.limit_concurrent_streams", MyUsageState.concurrent_streams),
+        _limit("usage.limit_concurrent_streams", MINE.concurrent_streams),
         spacing="5",
         wrap="wrap",
         id="my-limits",
@@ -49,16 +52,21 @@ def my_limits() -> rx.Component:
 
 
 def my_usage_panel() -> rx.Component:
-    """The last 30 days: totals, tokens per day, a row per model; and the user's limits."""
+    """The last 30 days: totals, tokens per day, a row per model; and the user's limits
+    (once loaded)."""
+    return rx.cond(OperateState.mine, _panel())
+
+
+def _panel() -> rx.Component:
     return rx.vstack(
         rx.heading(t("usage.mine"), size="5", margin_top="1em"),
         rx.text(t("usage.mine_hint"), color_scheme="gray", size="2"),
         my_limits(),
-        totals(MyUsageState.total),
-        chart_card("usage.tokens_chart", tokens_chart(MyUsageState.by_day, height=200)),
+        totals(MINE.total),
+        chart_card("usage.tokens_chart", tokens_chart(MINE.by_day, height=200)),
         rx.cond(
-            MyUsageState.by_model.length() > 0,
-            usage_table(MyUsageState.by_model, text_for("usage.model"), "my-usage-table"),
+            MINE.by_model.length() > 0,
+            usage_table(MINE.by_model, text_for("usage.model"), "my-usage-table"),
         ),
         spacing="4",
         width="100%",

@@ -16,7 +16,11 @@ from llm_chat.components.usage_charts import (
     usage_table,
 )
 from llm_chat.state.locale import t, text_for
-from llm_chat.state.usage import USAGE_ROUTE, UsageState
+from llm_chat.state.operate import USAGE_ROUTE, OperateState, UsagePage
+
+# The page, typed (rendered only once set).
+PAGE = rx.Var.create(OperateState.usage).to(UsagePage)
+
 
 GROUPINGS = (("day", "usage.per_day"), ("model", "usage.per_model"), ("user", "usage.per_user"))
 
@@ -29,23 +33,23 @@ def range_form() -> rx.Component:
             rx.input(
                 type="date",
                 name="since",
-                default_value=UsageState.since,
+                default_value=PAGE.since,
                 id="usage-since",
-                key=UsageState.since,
+                key=PAGE.since,
             ),
             rx.text(t("usage.to"), size="2"),
             rx.input(
                 type="date",
                 name="until",
-                default_value=UsageState.until,
+                default_value=PAGE.until,
                 id="usage-until",
-                key=UsageState.until,
+                key=PAGE.until,
             ),
             rx.button(t("usage.show"), type="submit", id="usage-show"),
             align="center",
             wrap="wrap",
         ),
-        on_submit=UsageState.show_range,
+        on_submit=OperateState.show_range,
         width="auto",
     )
 
@@ -57,15 +61,15 @@ def toolbar() -> rx.Component:
         rx.hstack(
             rx.segmented_control.root(
                 *[rx.segmented_control.item(t(k), value=v) for v, k in GROUPINGS],
-                value=UsageState.grouping,
-                on_change=UsageState.pick_grouping,
+                value=PAGE.grouping,
+                on_change=OperateState.pick_grouping,
                 id="usage-grouping",
             ),
             rx.button(
                 rx.icon("download", size=16),
                 t("usage.export_csv"),
                 variant="soft",
-                on_click=UsageState.download_csv,
+                on_click=OperateState.download_csv,
                 id="usage-export",
             ),
             align="center",
@@ -80,7 +84,7 @@ def toolbar() -> rx.Component:
 
 def _key_header() -> rx.Var[str]:
     return rx.match(
-        UsageState.grouping,
+        PAGE.grouping,
         ("model", text_for("usage.model")),
         ("user", text_for("usage.user")),
         text_for("usage.day"),
@@ -88,21 +92,25 @@ def _key_header() -> rx.Var[str]:
 
 
 def usage_panel() -> rx.Component:
-    """Everything on the usage page."""
+    """Everything on the usage page (once it has loaded)."""
+    return rx.cond(OperateState.usage, _panel(), rx.spinner())
+
+
+def _panel() -> rx.Component:
     return rx.vstack(
         admin_links(USAGE_ROUTE),
         rx.text(t("usage.hint"), size="2", color_scheme="gray"),
         toolbar(),
-        error_callout(UsageState.error_key),
-        totals(UsageState.total),
+        error_callout(PAGE.error_key),
+        totals(PAGE.total),
         rx.grid(
-            chart_card("usage.tokens_chart", tokens_chart(UsageState.rows)),
-            chart_card("usage.cost_chart", cost_chart(UsageState.rows)),
+            chart_card("usage.tokens_chart", tokens_chart(PAGE.rows)),
+            chart_card("usage.cost_chart", cost_chart(PAGE.rows)),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="3",
             width="100%",
         ),
-        usage_table(UsageState.rows, _key_header(), "usage-table"),
+        usage_table(PAGE.rows, _key_header(), "usage-table"),
         spacing="4",
         width="100%",
     )

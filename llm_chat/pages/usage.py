@@ -6,13 +6,13 @@ import reflex as rx
 
 from llm_chat.components.layout import loading_screen, page_frame
 from llm_chat.components.usage_admin import usage_panel
-from llm_chat.state.usage import UsageState
+from llm_chat.state.operate import OperateState
 
 
 def usage_page() -> rx.Component:
     """Tokens and cost over a range of days; only admins get past the guard."""
     return rx.cond(
-        UsageState.signed_in & UsageState.is_admin,
+        OperateState.signed_in & OperateState.is_admin,
         page_frame("usage.title", usage_panel(), size="4"),
         loading_screen(),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -14,9 +15,7 @@ from llm_chat.models.base import utcnow
 from llm_chat.services import audit, limits, users
 from llm_chat.services.access import SYSTEM
 from llm_chat.services.limits import Limits
-from llm_chat.state.limits import LimitsState
-from llm_chat.state.my_usage import MyUsageState
-from llm_chat.state.usage import UsageState
+from llm_chat.state.operate import OperateState
 from tests.state.conftest import TabFactory
 from tests.state.helpers import TIMEOUT, make_user, sign_in
 from tests.support.factories import add_usage, set_user_limits
@@ -26,6 +25,11 @@ from tests.support.reflex_server import ReflexClient
 def _limits(user_id: int, role: str = "user") -> Limits:
     with session_scope() as session:
         return limits.limits_for(session, user_id=user_id, role=role)
+
+
+def _part(tab: ReflexClient, name: str) -> dict[str, Any]:
+    """A page part of OperateState as the browser holds it ({} while None)."""
+    return tab.get(OperateState, name) or {}
 
 
 async def test_a_user_cannot_use_the_limits_or_usage_handlers(
@@ -41,20 +45,27 @@ async def test_a_user_cannot_use_the_limits_or_usage_handlers(
         await tab.wait_redirected("/", since=since, timeout=TIMEOUT)
 
     # Handlers are public endpoints: calling them directly changes and shows nothing.
-    await tab.emit(UsageState.show_range, {"form": {"since": "2020-01-01", "until": "2020-01-31"}})
-    await tab.wait_for(lambda t: t.get(UsageState, "error_key") == "admin.only_admins")
-    await tab.emit(UsageState.download_csv)
     await tab.emit(
-        LimitsState.save_role,
+        OperateState.show_range, {"form": {"since": "2020-01-01", "until": "2020-01-31"}}
+    )
+    await tab.wait_for(lambda t: _part(t, "usage").get("error_key") == "admin.only_admins")
+    await tab.emit(OperateState.download_csv)
+    await tab.emit(
+        OperateState.save_role,
         {"form": {"role": "user", "messages_per_minute": "1", "tokens_per_day": "1"}},
     )
-    await tab.wait_for(lambda t: t.get(LimitsState, "error_key") == "admin.only_admins")
-    await tab.emit(LimitsState.open_user, {"form": {"user_id": str(mallory.id)}})
-    await tab.emit(LimitsState.save_user, {"form": {"concurrent_streams": "999"}})
-    await tab.wait_for(lambda t: t.get(LimitsState, "user_id") in (None, 0) and t.idle)
+    await tab.wait_for(lambda t: _part(t, "limits").get("error_key") == "admin.only_admins")
+    await tab.call(
+        OperateState.open_user,
+        {"form": {"user_id": str(mallory.id)}},
+        until=lambda t: t.idle,
+    )
+    await tab.emit(OperateState.save_user, {"form": {"concurrent_streams": "999"}})
+    await tab.call(OperateState.close_user, until=lambda t: t.idle)
     assert tab.frontend_events("_download") == []
     assert "secret-model" not in tab.wire_text
-    assert not tab.get(UsageState, "by_model")
+    assert _part(tab, "usage").get("rows") == []
+    assert tab.get(OperateState, "dialog") is None
     assert _limits(mallory.id) == Limits(0, 0, 4)
     assert (await audit.list_entries(actor=SYSTEM)).total == 0
 
@@ -72,10 +83,11 @@ async def test_an_admin_sets_role_and_user_limits(app_db: Engine, open_tab: TabF
     ursula = make_user("ursula@example.com")
     tab = await _admin_tab(open_tab, "root@example.com")
     await tab.navigate("/admin/limits")
-    assert [r["role"] for r in tab.get(LimitsState, "roles")] == ["admin", "user"]
-    assert tab.get(LimitsState, "fallback_streams") == 4
+    page = _part(tab, "limits")
+    assert [r["role"] for r in page["roles"]] == ["admin", "user"]
+    assert page["fallback_streams"] == 4
     await tab.call(
-        LimitsState.save_role,
+        OperateState.save_role,
         {
             "form": {
                 "role": "user",
@@ -84,25 +96,25 @@ async def test_an_admin_sets_role_and_user_limits(app_db: Engine, open_tab: TabF
                 "concurrent_streams": "",
             }
         },
-        until=lambda t: t.get(LimitsState, "notice_key") == "admin.saved",
+        until=lambda t: _part(t, "limits").get("notice_key") == "admin.saved",
     )
     assert _limits(ursula.id) == Limits(12, 50_000, 4)
     await tab.call(
-        LimitsState.open_user,
+        OperateState.open_user,
         {"form": {"user_id": str(ursula.id)}},
-        until=lambda t: t.get(LimitsState, "user_email") == "ursula@example.com",
+        until=lambda t: _part(t, "dialog").get("email") == "ursula@example.com",
     )
-    assert tab.get(LimitsState, "user_effective")["tokens_per_day"] == "50000"
+    assert _part(tab, "dialog")["effective"]["tokens_per_day"] == "50000"
     await tab.call(
-        LimitsState.save_user,
+        OperateState.save_user,
         {"form": {"messages_per_minute": "0", "tokens_per_day": "", "concurrent_streams": "1"}},
-        until=lambda t: (t.get(LimitsState, "user_own") or {}).get("concurrent_streams") == "1",
+        until=lambda t: _part(t, "dialog").get("own", {}).get("concurrent_streams") == "1",
     )
     assert _limits(ursula.id) == Limits(0, 50_000, 1)
     await tab.call(
-        LimitsState.save_user,
+        OperateState.save_user,
         {"form": {"messages_per_minute": "lots"}},
-        until=lambda t: t.get(LimitsState, "error_key") == "admin.invalid_limit",
+        until=lambda t: _part(t, "dialog").get("error_key") == "admin.invalid_limit",
     )
     actions = [e.action for e in (await audit.list_entries(actor=SYSTEM)).entries]
     assert actions == ["user.limits", "setting.update"]
@@ -122,16 +134,16 @@ async def test_an_admin_reads_usage_and_downloads_it(app_db: Engine, open_tab: T
     add_usage(ann.id, at=today - timedelta(days=3), model_name="qwen", prompt_tokens=10)
     tab = await _admin_tab(open_tab, "root@example.com")
     await tab.navigate("/admin/usage")
-    by_day = tab.get(UsageState, "by_day")
-    assert len(by_day) == 30
-    assert by_day[-1]["total_tokens"] == 320
-    assert tab.get(UsageState, "total")["cost_text"] == "0.002500"
+    page = _part(tab, "usage")
+    assert len(page["rows"]) == 30
+    assert page["rows"][-1]["total_tokens"] == 320
+    assert page["total"]["cost_text"] == "0.002500"
     await tab.call(
-        UsageState.pick_grouping,
+        OperateState.pick_grouping,
         {"grouping": "user"},
-        until=lambda t: [r["key"] for r in t.get(UsageState, "rows")] == ["ann@example.com"],
+        until=lambda t: [r["key"] for r in _part(t, "usage")["rows"]] == ["ann@example.com"],
     )
-    await tab.call(UsageState.download_csv, until=lambda t: bool(t.frontend_events("_download")))
+    await tab.call(OperateState.download_csv, until=lambda t: bool(t.frontend_events("_download")))
     [download] = tab.frontend_events("_download")
     assert download["payload"]["filename"].startswith("usage-user-")
     url = download["payload"]["url"]
@@ -139,9 +151,9 @@ async def test_an_admin_reads_usage_and_downloads_it(app_db: Engine, open_tab: T
     text = base64.b64decode(url.split(",", 1)[1]).decode()
     assert text.splitlines()[1] == "ann@example.com,2,310,20,330,0.002500000,0"
     await tab.call(
-        UsageState.show_range,
+        OperateState.show_range,
         {"form": {"since": today.date().isoformat(), "until": "2001-01-01"}},
-        until=lambda t: t.get(UsageState, "error_key") == "usage.invalid_range",
+        until=lambda t: _part(t, "usage").get("error_key") == "usage.invalid_range",
     )
 
 
@@ -156,8 +168,8 @@ async def test_the_settings_page_shows_one_s_own_usage_and_limits(
     tab = open_tab()
     await sign_in(tab, "ann@example.com")
     await tab.navigate("/settings")
-    await tab.wait_for(lambda t: t.get(MyUsageState, "total") is not None)
-    assert tab.get(MyUsageState, "tokens_today") == 320
-    assert tab.get(MyUsageState, "tokens_per_day") == 1000
-    assert [m["key"] for m in tab.get(MyUsageState, "by_model")] == ["gpt"]
+    await tab.wait_for(lambda t: bool(_part(t, "mine")))
+    mine = _part(tab, "mine")
+    assert (mine["tokens_today"], mine["tokens_per_day"]) == (320, 1000)
+    assert [m["key"] for m in mine["by_model"]] == ["gpt"]
     assert "bob-model" not in tab.wire_text
