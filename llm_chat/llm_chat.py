@@ -14,7 +14,9 @@ from llm_chat.gc_tuning import spare_startup_heap
 from llm_chat.pages.admin import admin_page
 from llm_chat.pages.auth import login_page, register_page
 from llm_chat.pages.chat import chat_page
+from llm_chat.pages.limits import limits_page
 from llm_chat.pages.settings import settings_page
+from llm_chat.pages.usage import usage_page
 from llm_chat.providers.client import provider_connections
 from llm_chat.services.startup import prepare_database
 from llm_chat.services.stream_owners import watch_orphans
@@ -24,6 +26,7 @@ from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
 from llm_chat.state.exceptions import backend_exception_handler
 from llm_chat.state.live_catalog import push_model_changes
 from llm_chat.state.locale import LocaleState
+from llm_chat.state.operate import LIMITS_ROUTE, USAGE_ROUTE, OperateState
 from llm_chat.state.settings import SETTINGS_ROUTE, SettingsState
 
 logging.getLogger("llm_chat").setLevel(logging.INFO)
@@ -61,12 +64,16 @@ PAGES = (
     ("/login", "Sign in · LLM Chat", login_page, LoginState.redirect_if_signed_in),
     ("/register", "Create account · LLM Chat", register_page, LoginState.redirect_if_signed_in),
     ("/admin", "Admin · LLM Chat", admin_page, AdminState.load_page),
+    (USAGE_ROUTE, "Usage · LLM Chat", usage_page, OperateState.load_usage_page),
+    (LIMITS_ROUTE, "Limits · LLM Chat", limits_page, OperateState.load_limits_page),
     (SETTINGS_ROUTE, "Settings · LLM Chat", settings_page, SettingsState.load_page),
 )
+# What some pages load besides, after their guard.
+ALSO_ON_LOAD = {SETTINGS_ROUTE: (OperateState.load_mine,)}
 for route, title, render, guard in PAGES:
     app.add_page(
         with_i18n(render()),
         route=route,
         title=title,
-        on_load=[LocaleState.detect_language, guard],
+        on_load=[LocaleState.detect_language, guard, *ALSO_ON_LOAD.get(route, ())],
     )

@@ -525,6 +525,10 @@ class FakeProvider:
         host: Bind address (loopback).
         api_key: When set, requests must carry ``Authorization: Bearer <api_key>``.
         models: Model ids listed by ``GET /v1/models``.
+        report_usage: Whether a stream that asks for it (``stream_options.include_usage``)
+            ends with a usage chunk; False acts as a server that ignores the option.
+        refuse_stream_options: Answer 400 to any request that carries ``stream_options``
+            (as some servers do), without taking a reply spec.
     """
 
     def __init__(
@@ -549,6 +553,8 @@ class FakeProvider:
         self.host = host
         self.api_key = api_key
         self.models: tuple[str, ...] = tuple(models)
+        self.report_usage = True
+        self.refuse_stream_options = False
         self._requested_port = port
         self._port: int | None = None
         self._initial_default = default if default is not None else ReplySpec()
@@ -877,6 +883,12 @@ class FakeProvider:
             return web.json_response(
                 _error_body(400, "Request body is not a JSON object."), status=400
             )
+        if self.refuse_stream_options and "stream_options" in body:
+            rec.status = 400
+            return web.json_response(
+                _error_body(400, "Unrecognized request argument supplied: stream_options"),
+                status=400,
+            )
         model_raw = body.get("model")
         model = model_raw if isinstance(model_raw, str) else "fake-model"
         try:
@@ -1131,7 +1143,11 @@ class FakeProvider:
         )
         tail = pending + finish
         stream_options = rec.body.get("stream_options")
-        if isinstance(stream_options, dict) and stream_options.get("include_usage"):
+        if (
+            self.report_usage
+            and isinstance(stream_options, dict)
+            and stream_options.get("include_usage")
+        ):
             usage = _usage(prompt_tokens, limit, n_reasoning)
             tail += (
                 b"data: "

@@ -17,7 +17,7 @@ from llm_chat.state.locale import I18N_GLOBAL, t, text_for
 PACKAGE = Path(__file__).resolve().parent.parent / "llm_chat"
 # t("key") in components, and codes passed to errors ("auth.x", "provider.x", ...).
 KEY_PATTERN = re.compile(
-    r"""["']((?:app|auth|chat|error|provider|admin|settings|api)\.[a-z_]+)["']"""
+    r"""["']((?:app|auth|chat|error|provider|admin|settings|api|limits|usage)\.[a-z_]+)["']"""
 )
 # Strings of that shape that are not translation keys: OpenAI's wire names, and the audit
 # log's actions on providers (shown through "admin.act_*" keys).

@@ -18,12 +18,14 @@ from llm_chat.api.errors import API_PREFIX, OPENAI_PREFIX, install_error_handler
 from llm_chat.api.limits import BodyLimitMiddleware
 from llm_chat.api.routes import (
     admin,
+    admin_usage,
     admin_users,
     auth,
     chat,
     conversations,
     models,
     openai_compat,
+    usage,
 )
 from llm_chat.api.security_headers import (
     APP_POLICY,
@@ -87,7 +89,18 @@ def create_api() -> FastAPI:
     install_error_handlers(api)
     add_docs(api, "/api/docs", openapi_url=_OPENAPI_URL)
     routers = [
-        m.router for m in (auth, models, conversations, chat, openai_compat, admin, admin_users)
+        m.router
+        for m in (
+            auth,
+            models,
+            conversations,
+            chat,
+            openai_compat,
+            usage,
+            admin,
+            admin_users,
+            admin_usage,
+        )
     ]
     for router in routers:
         api.include_router(router)

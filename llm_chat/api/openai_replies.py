@@ -20,24 +20,25 @@ from llm_chat.api.openai_schemas import (
 from llm_chat.api.streaming import DONE, EventStreamResponse, sse_event
 from llm_chat.i18n import translate
 from llm_chat.models import MessageStatus
-from llm_chat.services.context import count_tokens
+from llm_chat.services import usage
 from llm_chat.services.replies import Batch
 from llm_chat.services.turns import ReplyOutcome, RunningTurn
 
 
-def estimate_usage(turn: RunningTurn, text: str) -> Usage:
-    """Token counts: the provider's, or estimated from the text when it reported none."""
-    stats = turn.stats
-    prompt = stats.prompt_tokens
-    if prompt is None:
-        prompt = turn.plan.prompt_tokens
-    completion = stats.completion_tokens
-    if completion is None:
-        completion = count_tokens(text)
+def usage_of(turn: RunningTurn, outcome: ReplyOutcome) -> Usage:
+    """Token counts as the turn recorded them: the provider's, or estimated when it
+    reported none (see ``services/usage.py``)."""
+    used = outcome.usage or usage.at_end(
+        turn.plan.target,
+        turn.stats,
+        prompt_estimate=turn.plan.prompt_tokens,
+        content=outcome.content,
+        reasoning=outcome.reasoning,
+    )
     return Usage(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        total_tokens=prompt + completion,
+        prompt_tokens=used.prompt_tokens,
+        completion_tokens=used.completion_tokens,
+        total_tokens=used.total_tokens,
         dropped_messages=turn.plan.context_dropped,
     )
 
@@ -82,7 +83,7 @@ class OpenAIReply:
                     finish_reason=self.turn.stats.finish_reason or "stop",
                 )
             ],
-            usage=estimate_usage(self.turn, outcome.content),
+            usage=usage_of(self.turn, outcome),
         )
         return JSONResponse(completion.model_dump(), headers=self.headers)
 
@@ -127,6 +128,6 @@ class OpenAIReply:
         if include_usage:
             final = chunk(self.id, self.created, self.model, {})
             final["choices"] = []
-            final["usage"] = estimate_usage(self.turn, outcome.content).model_dump()
+            final["usage"] = usage_of(self.turn, outcome).model_dump()
             yield sse_event(final)
         yield DONE

@@ -61,6 +61,8 @@ def error_responses(*statuses: int, streaming: bool = False) -> dict[int | str, 
         404: "No such conversation, or not yours",
         413: "The request body is too large",
         422: "Invalid input",
+        429: "Over a limit (messages a minute, tokens a day, replies at once); "
+        "`Retry-After` says when to try again where that is known",
     }
     if streaming:
         content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}

@@ -17,6 +17,7 @@ from llm_chat.components.admin_forms import (
     model_form,
     provider_form,
 )
+from llm_chat.components.admin_links import admin_links
 from llm_chat.components.admin_users import users_panel
 from llm_chat.components.audit import audit_panel
 from llm_chat.components.layout import error_callout
@@ -184,6 +185,7 @@ def _table(headers: list[str], rows: rx.Component, table_id: str) -> rx.Componen
 def catalog_panel() -> rx.Component:
     """Both lists, both forms and their dialogs."""
     return rx.vstack(
+        admin_links("/admin"),
         error_callout(AdminState.error_key),
         rx.cond(
             AdminState.notice_key != "",

@@ -38,7 +38,7 @@ def composer() -> rx.Component:
     """The form at the bottom of the chat."""
     return rx.box(
         rx.vstack(
-            error_callout(ChatState.error_key),
+            error_callout(ChatState.error_key, minutes=ChatState.retry_minutes),
             rx.cond(
                 ChatState.model_gone,
                 rx.callout(

@@ -8,6 +8,7 @@ import reflex as rx
 from reflex.config import get_config
 
 from llm_chat.components.layout import confirm_dialog, error_callout, shown_once_panel
+from llm_chat.components.usage import my_usage_panel
 from llm_chat.models.api_key import API_KEY_NAME_MAX_LENGTH
 from llm_chat.state.locale import t, text_for
 from llm_chat.state.settings import NEW_KEY_FIELD_ID, ApiKeyRow, SettingsState
@@ -128,6 +129,7 @@ def api_keys_panel() -> rx.Component:
         new_key_panel(),
         keys_table(),
         revoke_dialog(),
+        my_usage_panel(),
         spacing="4",
         width="100%",
     )

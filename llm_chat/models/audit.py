@@ -17,6 +17,7 @@ class AuditTarget(StrEnum):
     PROVIDER = "provider"
     MODEL = "model"
     USER = "user"
+    SETTING = "setting"
 
 
 class AuditAction(StrEnum):
@@ -36,6 +37,8 @@ class AuditAction(StrEnum):
     USER_DISABLE = "user.disable"
     USER_RESET_PASSWORD = "user.reset_password"  # noqa: S105  (an action, not a secret)
     USER_DELETE = "user.delete"
+    USER_LIMITS = "user.limits"
+    SETTING_UPDATE = "setting.update"
 
 
 class AuditEntry(SQLModel, table=True):

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal, NamedTuple, TypedDict, cast
 
 import aiohttp
@@ -26,6 +27,9 @@ MAX_CACHED_CLIENTS = 32
 PLACEHOLDER_API_KEY = "not-needed"
 # How long to read on after ``[DONE]`` for the connection to be reused.
 DRAIN_SECONDS = 1.0
+# Endpoints and models known to refuse ``stream_options``: per process, at most this many.
+MAX_REMEMBERED_REFUSALS = 1000
+_refuses_usage: set[tuple[str, str]] = set()
 
 
 class ChatMessage(TypedDict):
@@ -57,6 +61,9 @@ class ModelTarget:
     timeout: float | None = None
     # Whether the model thinks before it answers (streams ``reasoning_content``).
     is_reasoning: bool = False
+    # What a million prompt (input) and reply (output) tokens cost; None: unknown.
+    price_input: Decimal | None = None
+    price_output: Decimal | None = None
 
     def __repr__(self) -> str:
         return f"ModelTarget(model_id={self.model_id}, model_name={self.model_name!r})"
@@ -197,8 +204,9 @@ async def stream_pieces(
     piece.
 
     Closing the generator early (``aclose``) closes the HTTP response, so the provider
-    stops generating. With ``stats``, token usage is asked for (``stream_options``) and
-    recorded there with the finish reason. ``answered`` is set once the provider has
+    stops generating. With ``stats``, token usage is asked for (``stream_options``; a server
+    that refuses the option is asked again without it) and recorded there with the finish
+    reason. ``answered`` is set once the provider has
     answered the request (status and headers), before its first token.
 
     Raises:
@@ -217,16 +225,21 @@ async def stream_pieces(
         body["top_p"] = target.top_p
     if target.max_tokens is not None:
         body["max_tokens"] = target.max_tokens
-    if stats is not None:
+    endpoint = (target.base_url, target.model_name)
+    if stats is not None and endpoint not in _refuses_usage:
         body["stream_options"] = {"include_usage": True}
-    # The SDK's route for a raw response: no per-message type transform of the body (17 ms
-    # for a 100-message history), the body left unread for us to stream.
-    http = cast(
-        httpx2.Response,
-        await client.post(
-            "/chat/completions", cast_to=httpx2.Response, body=body, stream=True, stream_cls=None
-        ),
-    )
+    try:
+        http = await _post(client, body)
+    except openai.BadRequestError:
+        if "stream_options" not in body:
+            raise
+        # Some servers refuse the option (400): ask again without it, and remember that for
+        # this model if that works (the reply's usage is estimated then).
+        del body["stream_options"]
+        http = await _post(client, body)
+        if len(_refuses_usage) >= MAX_REMEMBERED_REFUSALS:
+            _refuses_usage.clear()
+        _refuses_usage.add(endpoint)
     if answered is not None:
         answered.set()
     decoder = SSEDecoder()
@@ -268,6 +281,20 @@ async def stream_pieces(
         raise openai.APIConnectionError(request=http.request) from exc
     finally:
         await http.aclose()
+
+
+async def _post(client: openai.AsyncOpenAI, body: dict[str, Any]) -> httpx2.Response:
+    """Send the request; the response with its body left unread.
+
+    The SDK's route for a raw response: no per-message type transform of the body (17 ms
+    for a 100-message history), the body left for us to stream.
+    """
+    return cast(
+        httpx2.Response,
+        await client.post(
+            "/chat/completions", cast_to=httpx2.Response, body=body, stream=True, stream_cls=None
+        ),
+    )
 
 
 async def _drain(chunks: AsyncIterator[bytes]) -> None:

@@ -161,6 +161,8 @@ _TARGET = sa.select(
     _MODELS.c.context_window,
     _MODELS.c.allowed_roles,
     _MODELS.c.is_reasoning,
+    _MODELS.c.price_input,
+    _MODELS.c.price_output,
     _PROVIDERS.c.id,
     _PROVIDERS.c.name,
     _PROVIDERS.c.kind,
@@ -211,6 +213,8 @@ def resolve_target(
         extra_headers=tuple(headers.items()),
         timeout=row.timeout_seconds,
         is_reasoning=bool(row.is_reasoning),
+        price_input=row.price_input,
+        price_output=row.price_output,
     )
 
 

@@ -26,6 +26,8 @@ LEASE_SECONDS = 180.0
 # How often a running turn renews its lease (at most).
 RENEW_SECONDS = 15.0
 _KEY = "llm_chat:streams:{user_id}"
+# The count a user with no limit is held to (still counted, so that a limit set later holds).
+UNLIMITED = 1_000_000
 
 
 class SlotStore(Protocol):
@@ -109,14 +111,14 @@ def slot_store() -> SlotStore:
     return RedisSlots(url) if url else LocalSlots()
 
 
-async def take_slot(user_id: int) -> str:
-    """A slot for a new reply of ``user_id``; give it back with :func:`give_back`.
+async def take_slot(user_id: int, limit: int) -> str:
+    """A slot for a new reply of ``user_id``, who may stream ``limit`` replies at once (0:
+    any number; see ``services/limits.py``); give it back with ``slot_store().give_back``.
 
     Raises:
-        LimitError: ``chat.too_many_streams`` if the user has as many replies streaming as
-            ``LLM_CHAT_MAX_STREAMS_PER_USER`` allows.
+        LimitError: ``chat.too_many_streams`` if the user has ``limit`` replies streaming.
     """
     slot = uuid.uuid4().hex
-    if not await slot_store().take(user_id, slot, get_settings().max_streams_per_user):
+    if not await slot_store().take(user_id, slot, limit or UNLIMITED):
         raise LimitError("chat.too_many_streams")
     return slot

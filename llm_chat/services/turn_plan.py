@@ -16,6 +16,7 @@ from llm_chat.providers import ChatMessage, ModelTarget, ProviderError
 from llm_chat.services.catalog import find_enabled_model, resolve_target
 from llm_chat.services.context import fit_context, reserve_for
 from llm_chat.services.conversations import owned_by, title_from_message
+from llm_chat.services.limits import check_turn
 from llm_chat.services.users import get_active_user
 
 MAX_MESSAGE_CHARS = 100_000
@@ -47,8 +48,8 @@ class TurnPlan:
     store: bool = True
     # Messages a new conversation starts with, saved before the question (the gateway's).
     earlier: tuple[ChatMessage, ...] = ()
-    # Whether to ask the provider for its token counts.
-    usage: bool = False
+    # How many replies the user may have streaming at once (0: no limit).
+    concurrent_streams: int = 0
 
 
 def validate_message(text: str) -> str:
@@ -127,11 +128,13 @@ def plan_turn(
     Raises:
         ValidationError: an empty or overlong message, or one the model cannot take.
         AuthError: the account is gone or disabled, or the token was revoked.
+        RateLimitedError: the user is over a limit (see :func:`limits.check_turn`).
         NotFoundError: ``conversation_id`` is not the user's.
         ProviderError: the model is missing or disabled.
     """
     text = validate_message(text)
     user = get_active_user.within(session, user_id=user_id, token_version=token_version)
+    limits = check_turn(session, user_id=user_id, role=user.role)
     if conversation_id is None:
         title, remembered, history = title_from_message(text), None, []
     else:
@@ -161,6 +164,7 @@ def plan_turn(
         messages=fit.messages,
         context_dropped=fit.dropped,
         prompt_tokens=fit.prompt_tokens,
+        concurrent_streams=limits.concurrent_streams,
     )
 
 
@@ -186,12 +190,14 @@ def plan_gateway_turn(
     Raises:
         ValidationError: the last message is not the user's, or is empty or overlong.
         AuthError: the account is gone or disabled.
+        RateLimitedError: the user is over a limit (see :func:`limits.check_turn`).
         ProviderError: ``provider.model_unavailable`` if no enabled model is named ``model``.
     """
     if not messages or messages[-1]["role"] != MessageRole.USER:
         raise ValidationError("chat.last_message_not_user")
     question = validate_message(messages[-1]["content"])
     role = get_active_user.within(session, user_id=user_id).role
+    limits = check_turn(session, user_id=user_id, role=role)
     found = find_enabled_model(session, ref=model, role=role)
     target = resolve_target(session, model_id=found.id, role=role)
     if temperature is not None:
@@ -228,5 +234,5 @@ def plan_gateway_turn(
         prompt_tokens=fit.prompt_tokens,
         store=store,
         earlier=tuple(m for m in said if m["content"]),
-        usage=True,
+        concurrent_streams=limits.concurrent_streams,
     )

@@ -21,12 +21,14 @@ from llm_chat.models import MessageRole, MessageStatus
 from llm_chat.models.base import utcnow
 from llm_chat.providers import ChatMessage, StreamStats, classify_provider_error, stream_pieces
 from llm_chat.providers.errors import INTERRUPTED
+from llm_chat.services import usage
 from llm_chat.services.conversations import MessageView
 from llm_chat.services.replies import Batch, ReplyFeed, batch_by_time
 from llm_chat.services.stream_owners import owners
 from llm_chat.services.stream_slots import RENEW_SECONDS, slot_store, take_slot
 from llm_chat.services.turn_plan import ModelChoice, TurnPlan, plan_gateway_turn, plan_turn
-from llm_chat.services.turn_rows import NOT_SAVED, TurnRows, record_turn, save_reply
+from llm_chat.services.turn_rows import TurnRows, record_turn, save_reply
+from llm_chat.services.usage import TurnUsage
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class ReplyOutcome:
     reasoning: str
     status: MessageStatus
     error: str | None
+    # The tokens the turn used and their cost (as saved).
+    usage: TurnUsage | None = None
 
 
 class RunningTurn:
@@ -61,6 +65,7 @@ class RunningTurn:
         self._stopped_status = MessageStatus.STOPPED
         self._text: list[str] = []
         self._reasoning: list[str] = []
+        self._used: TurnUsage | None = None
         # Batches not yet handed to the door: a door that is slow takes them joined.
         self._unread: list[Batch] = []
         self._ready = asyncio.Event()
@@ -176,8 +181,11 @@ class RunningTurn:
         await asyncio.wait({self._task})
         return self._task.result()
 
-    async def _save(self, status: MessageStatus, error: str | None) -> None:
-        if not self.reply_message_id:  # a turn that is not saved
+    async def _save(
+        self, status: MessageStatus, error: str | None, used: TurnUsage | None = None
+    ) -> None:
+        """Save the reply so far; at the end (``used``) with what the turn used."""
+        if not self.reply_message_id and used is None:  # a turn that is not saved
             return
         await save_reply(
             message_id=self.reply_message_id,
@@ -185,6 +193,8 @@ class RunningTurn:
             reasoning="".join(self._reasoning),
             status=status,
             error=error,
+            usage_id=self.rows.usage_id,
+            used=used,
         )
 
     async def _checkpoint(self) -> None:
@@ -241,7 +251,14 @@ class RunningTurn:
         finally:
             await batches.aclose()
             try:
-                await asyncio.shield(self._save(status, error))
+                used = self._used = usage.at_end(
+                    self.plan.target,
+                    self.stats,
+                    prompt_estimate=self.plan.prompt_tokens,
+                    content="".join(self._text),
+                    reasoning="".join(self._reasoning),
+                )
+                await asyncio.shield(self._save(status, error, used))
                 if self.reply_message_id:
                     await asyncio.shield(owners().release(self.reply_message_id))
             except Exception:  # the reply ends for its readers all the same
@@ -254,6 +271,7 @@ class RunningTurn:
             reasoning="".join(self._reasoning),
             status=status,
             error=error,
+            usage=self._used,
         )
 
 
@@ -329,14 +347,14 @@ async def _launch(plan: TurnPlan, slot: str) -> RunningTurn:
             plan.target,
             plan.messages,
             provider_timeout=get_settings().provider_timeout_seconds,
-            stats=stats if plan.usage else None,
+            stats=stats,
             answered=answered,
         ),
         answered,
     )
     try:
         await feed.wait_answered(RECORD_WAIT_SECONDS)
-        rows = await record_turn(plan=plan) if plan.store else NOT_SAVED
+        rows = await record_turn(plan=plan)
         if rows.reply_message_id:
             await owners().claim(rows.reply_message_id)
     except BaseException:
@@ -346,10 +364,11 @@ async def _launch(plan: TurnPlan, slot: str) -> RunningTurn:
 
 
 @contextlib.asynccontextmanager
-async def _slot_for(user_id: int) -> AsyncIterator[str]:
-    """A stream slot of ``user_id`` for a turn being started; given back if it fails to
-    start (a started turn gives it back when its reply is saved)."""
-    slot = await take_slot(user_id)
+async def _slot_for(user_id: int, limit: int) -> AsyncIterator[str]:
+    """A stream slot of ``user_id`` (who may stream ``limit`` replies at once, 0: any number)
+    for a turn being started; given back if it fails to start (a started turn gives it back
+    when its reply is saved)."""
+    slot = await take_slot(user_id, limit)
     try:
         yield slot
     except BaseException:
@@ -372,17 +391,17 @@ async def start_turn(
 
     Raises:
         LimitError: the user has as many replies streaming as allowed.
-        ValidationError, AuthError, NotFoundError, ProviderError: as
-            :func:`llm_chat.services.turn_plan.plan_turn`; nothing is written then.
+        ValidationError, AuthError, RateLimitedError, NotFoundError, ProviderError: as
+            :func:`llm_chat.services.turn_plan.plan_turn`; nothing is written or asked then.
     """
-    async with _slot_for(user_id) as slot:
-        plan = await plan_turn(
-            user_id=user_id,
-            conversation_id=conversation_id,
-            model=model,
-            text=text,
-            token_version=token_version,
-        )
+    plan = await plan_turn(
+        user_id=user_id,
+        conversation_id=conversation_id,
+        model=model,
+        text=text,
+        token_version=token_version,
+    )
+    async with _slot_for(user_id, plan.concurrent_streams) as slot:
         return await _launch(plan, slot)
 
 
@@ -399,16 +418,16 @@ async def start_gateway_turn(
 
     Raises:
         LimitError: the user has as many replies streaming as allowed.
-        ValidationError, AuthError, ProviderError: as
+        ValidationError, AuthError, RateLimitedError, ProviderError: as
             :func:`llm_chat.services.turn_plan.plan_gateway_turn`.
     """
-    async with _slot_for(user_id) as slot:
-        plan = await plan_gateway_turn(
-            user_id=user_id,
-            model=model,
-            messages=messages,
-            store=store,
-            temperature=temperature,
-            max_tokens=max_tokens,
-        )
+    plan = await plan_gateway_turn(
+        user_id=user_id,
+        model=model,
+        messages=messages,
+        store=store,
+        temperature=temperature,
+        max_tokens=max_tokens,
+    )
+    async with _slot_for(user_id, plan.concurrent_streams) as slot:
         return await _launch(plan, slot)

@@ -9,7 +9,7 @@ import uuid
 import reflex as rx
 from reflex.event import EventSpec, EventType
 
-from llm_chat.errors import AppError, AuthError
+from llm_chat.errors import AppError, AuthError, RateLimitedError
 from llm_chat.models import MessageRole, MessageStatus, Role
 from llm_chat.providers import ProviderError
 from llm_chat.security import TokenClaims
@@ -140,8 +140,10 @@ class ChatState(AuthState):
     model_gone: bool = False
     # The picked model's id ("" when there is none).
     selected_model: str = ""
-    # Translation key of an error to show above the composer, or empty.
+    # Translation key of an error to show above the composer, or empty; a limit's error
+    # says in how many minutes it resets (its ``{minutes}``).
     error_key: str = ""
+    retry_minutes: int = 0
     # The conversation being renamed or deleted (0: no dialog open).
     rename_id: int = 0
     rename_title: str = ""
@@ -402,6 +404,9 @@ class ChatState(AuthState):
                     await self._forget_user()
                 elif shown:
                     self.error_key = exc.code
+                    self.retry_minutes = (
+                        exc.retry_minutes if isinstance(exc, RateLimitedError) else 0
+                    )
                     await self._refresh_models()
             if signed_out:
                 yield rx.redirect(LOGIN_ROUTE)

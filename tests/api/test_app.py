@@ -56,6 +56,11 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
         "/api/admin/users/{user_id}",
         "/api/admin/users/{user_id}/reset-password",
         "/api/admin/users/{user_id}/sign-out-everywhere",
+        "/api/admin/limits",
+        "/api/admin/limits/roles/{role}",
+        "/api/admin/limits/users/{user_id}",
+        "/api/admin/usage",
+        "/api/usage",
     }
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 

@@ -33,7 +33,7 @@ from tests.state.helpers import (
     sign_in,
     stored_messages,
 )
-from tests.support.factories import add_model, save_turns
+from tests.support.factories import add_model, save_turns, set_user_limits, usage_records
 from tests.support.reflex_server import ReflexClient, ReflexServer
 from tests.support.sse import Event, parse_events
 
@@ -389,3 +389,38 @@ async def test_a_model_disabled_meanwhile(doors: Doors, provider: FakeProvider, 
         assert session.get(ChatModel, model[0]) is not None
     assert len(provider.chat_requests) == requests
     assert len(conversations_of(doors.user_id)) == 1
+
+
+@pytest.mark.parametrize("door", DOORS)
+async def test_a_send_over_a_limit_asks_and_writes_nothing(
+    doors: Doors, provider: FakeProvider, door: str
+) -> None:
+    model = _model(provider, "Limited")
+    set_user_limits(doors.user_id, messages_per_minute=1)
+    said = await doors.ask(door, "The one", model=model, conversation_id=None, history=[])
+    assert said.status == "complete"
+    with session_scope() as session:
+        before = len(session.query(Message).all())
+    with pytest.raises(RefusedError) as refused:
+        await doors.ask(
+            door,
+            "One too many",
+            model=model,
+            conversation_id=said.conversation_id,
+            history=[
+                {"role": "user", "content": "The one"},
+                {"role": "assistant", "content": said.text},
+            ],
+        )
+    assert refused.value.args[0] == "limits.messages_per_minute"
+    assert len(provider.chat_requests) == 1
+    with session_scope() as session:
+        assert len(session.query(Message).all()) == before
+    if door == "web":
+        # The composer says when to try again (the text keeps its place in the composer).
+        assert doors.tab.get(ChatState, "retry_minutes") == 1
+        assert doors.tab.get(ChatState, "is_streaming") is False
+    # Every door recorded the same: one turn, its tokens as the provider counted them.
+    [record] = usage_records(doors.user_id)
+    assert record.estimated is False
+    assert record.completion_tokens == len(said.text.split())

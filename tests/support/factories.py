@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from llm_chat.db import session_scope
-from llm_chat.models import MessageStatus, Role, User
+from llm_chat.models import MessageStatus, Role, UsageRecord, User
 from llm_chat.security import SecretBox
-from llm_chat.services import catalog, turn_plan, turn_rows, users
+from llm_chat.services import catalog, limit_admin, turn_plan, turn_rows, users
 from llm_chat.services.access import SYSTEM
+from llm_chat.services.limits import RoleLimits, UserLimits
 from llm_chat.services.users import UserInfo
 
 PASSWORD = "correct-horse-battery-staple"
@@ -108,3 +110,57 @@ def disable_user(user_id: int) -> None:
         assert row is not None
         row.is_active = False
         session.add(row)
+
+
+def set_role_limits(role: Role = Role.USER, **limits: int) -> None:
+    """Set ``role``'s default limits, as an admin would."""
+    with session_scope() as session:
+        limit_admin.set_role_limits.within(
+            session, actor=SYSTEM, role=role.value, limits=RoleLimits.model_validate(limits)
+        )
+
+
+def set_user_limits(user_id: int, **limits: int | None) -> None:
+    """Set a user's own limits, as an admin would."""
+    with session_scope() as session:
+        limit_admin.set_user_limits.within(
+            session, actor=SYSTEM, user_id=user_id, limits=UserLimits(**limits)
+        )
+
+
+def add_usage(
+    user_id: int,
+    *,
+    at: datetime,
+    model_name: str = "fake-model",
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    cost_nanos: int | None = None,
+    estimated: bool = False,
+) -> None:
+    """A turn's usage at ``at`` (UTC), as the turn would have recorded it then (the turn
+    services write only the present)."""
+    with session_scope() as session:
+        session.add(
+            UsageRecord(
+                user_id=user_id,
+                model_name=model_name,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                cost_nanos=cost_nanos,
+                estimated=estimated,
+                created_at=at,
+            )
+        )
+
+
+def usage_records(user_id: int) -> list[UsageRecord]:
+    """The user's turns' usage, oldest first."""
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(UsageRecord)
+                .where(UsageRecord.user_id == user_id)
+                .order_by(col(UsageRecord.id))
+            ).all()
+        )

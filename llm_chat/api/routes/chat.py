@@ -28,7 +28,7 @@ router = APIRouter(
     prefix="/api/chat",
     tags=["chat"],
     responses={
-        **error_responses(401, 403, 404, 422, streaming=True),
+        **error_responses(401, 403, 404, 422, 429, streaming=True),
         200: {
             "description": "The reply as Server-Sent Events",
             "content": {

@@ -84,7 +84,8 @@ def _messages(body: ChatCompletionIn) -> list[ChatMessage]:
                 400: "The body cannot be read (not UTF-8)",
                 404: "No enabled model of that name",
                 413: "The request body is too large",
-                429: "The provider is rate-limiting",
+                429: "Over a limit of yours (`Retry-After` says when to try again where "
+                "that is known), or the provider is rate-limiting",
                 502: "The provider failed",
                 504: "The provider did not answer in time",
             }.items()
