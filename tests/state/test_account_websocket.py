@@ -19,11 +19,14 @@ def token(tab: ReflexClient) -> str:
 
 
 async def stays_in(tab: ReflexClient) -> bool:
-    """Whether the tab's next event is still answered as signed in."""
+    """Whether the tab's next event is still answered as signed in (else it is sent to
+    sign in, and goes)."""
     since = len(tab.visited)
     await tab.navigate("/")
-    await tab.wait_for(lambda t: len(t.visited) > since, timeout=TIMEOUT)
-    return tab.visited[-1] == "/" and tab.get(AuthState, "signed_in") is True
+    if tab.get(AuthState, "signed_in") is True:
+        return True
+    await tab.wait_for(lambda t: "/login" in t.visited[since:], timeout=TIMEOUT)
+    return False
 
 
 async def test_a_user_renames_themselves(app_db: Engine, open_tab: TabFactory) -> None:
@@ -103,7 +106,6 @@ async def test_a_new_password_signs_out_every_other_session_but_this_tab(
     ]
     assert await stays_in(here)
     assert not await stays_in(elsewhere)
-    await elsewhere.wait_for(lambda t: t.visited[-1] == "/login", timeout=TIMEOUT)
 
     # The new password signs in; sending works in the tab that changed it.
     again = open_tab()
