@@ -96,9 +96,7 @@ async def test_changes_reach_the_user_at_their_next_event(
     # The reset ended the user's session: the next event sends them to sign in.
     since = len(user.visited)
     await user.navigate("/")
-    await user.wait_for(
-        lambda t: "/login" in t.visited[since:], timeout=TIMEOUT
-    )
+    await user.wait_for(lambda t: "/login" in t.visited[since:], timeout=TIMEOUT)
     since = len(user.visited)
     await user.emit(
         LoginState.sign_in, {"form": {"email": "una@example.com", "password": password}}
