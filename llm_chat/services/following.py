@@ -59,24 +59,25 @@ async def finished_turn(
     Raises:
         NotFoundError: the conversation is not the user's.
     """
-    views = await conversations.list_messages(
-        user_id=user_id,
-        conversation_id=conversation_id,
-        limit=2,
-        before_id=reply_message_id + 1,
-    )
-    if not views or views[-1].id != reply_message_id:
-        return []
+    views = await _up_to(user_id, conversation_id, reply_message_id, 2)
     return views if len(views) == 2 and views[0].role == MessageRole.USER else views[-1:]
 
 
 async def _stored_reply(
     user_id: int, conversation_id: int, reply_message_id: int
 ) -> MessageView | None:
+    views = await _up_to(user_id, conversation_id, reply_message_id, 1)
+    return views[0] if views else None
+
+
+async def _up_to(
+    user_id: int, conversation_id: int, reply_message_id: int, count: int
+) -> list[MessageView]:
+    """The ``count`` messages ending with the reply (none if the reply is gone)."""
     views = await conversations.list_messages(
         user_id=user_id,
         conversation_id=conversation_id,
-        limit=1,
+        limit=count,
         before_id=reply_message_id + 1,
     )
-    return views[0] if views and views[0].id == reply_message_id else None
+    return views if views and views[-1].id == reply_message_id else []

@@ -139,6 +139,28 @@ def _other_active_admins(session: Session, user_id: int) -> int:
     ).one()
 
 
+def _record(
+    session: Session,
+    actor: UserInfo,
+    action: AuditAction,
+    user_id: int,
+    email: str,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+) -> None:
+    """An audit entry about the account ``user_id`` (named by its email), in ``session``."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        target_type=AuditTarget.USER,
+        target_id=user_id,
+        target_name=email,
+        old=old,
+        new=new,
+    )
+
+
 def _refuse_self(actor: UserInfo, user: User) -> None:
     if actor.id == user.id:
         raise ValidationError("admin.not_yourself")
@@ -170,18 +192,17 @@ def set_role(session: Session, *, actor: UserInfo, user_id: int, role: Role) -> 
     _refuse_self(actor, user)
     if role != Role.ADMIN:
         _refuse_last_admin(session, user)
-    before = _snapshot(user)
+    old_role = user.role
     user.role = role.value
     session.add(user)
     session.flush()
-    audit.record(
+    _record(
         session,
-        actor=actor,
-        action=AuditAction.USER_ROLE,
-        target_type=AuditTarget.USER,
-        target_id=user.id,
-        target_name=user.email,
-        old={"role": before["role"]},
+        actor,
+        AuditAction.USER_ROLE,
+        user_id,
+        user.email,
+        old={"role": old_role},
         new={"role": user.role},
     )
     return _row(user)
@@ -209,13 +230,12 @@ def set_active(session: Session, *, actor: UserInfo, user_id: int, active: bool)
     session.flush()
     if not active:
         revoke_tokens(session, user_id=user_id)
-    audit.record(
+    _record(
         session,
-        actor=actor,
-        action=AuditAction.USER_ENABLE if active else AuditAction.USER_DISABLE,
-        target_type=AuditTarget.USER,
-        target_id=user.id,
-        target_name=user.email,
+        actor,
+        AuditAction.USER_ENABLE if active else AuditAction.USER_DISABLE,
+        user_id,
+        user.email,
         old={"is_active": not active},
         new={"is_active": active},
     )
@@ -251,14 +271,7 @@ def reset_password(session: Session, *, actor: UserInfo, user_id: int) -> str:
     session.add(user)
     session.flush()
     revoke_tokens(session, user_id=user_id)
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.USER_RESET_PASSWORD,
-        target_type=AuditTarget.USER,
-        target_id=user.id,
-        target_name=user.email,
-    )
+    _record(session, actor, AuditAction.USER_RESET_PASSWORD, user_id, user.email)
     return password
 
 
@@ -284,12 +297,4 @@ def delete_user(session: Session, *, actor: UserInfo, user_id: int) -> None:
     session.exec(delete(LoginAttempt).where(col(LoginAttempt.email) == user.email))  # type: ignore[call-overload]
     session.delete(user)
     session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action=AuditAction.USER_DELETE,
-        target_type=AuditTarget.USER,
-        target_id=user_id,
-        target_name=before["email"],
-        old=before,
-    )
+    _record(session, actor, AuditAction.USER_DELETE, user_id, before["email"], old=before)
