@@ -21,7 +21,7 @@ from llm_chat.providers.client import provider_connections
 from llm_chat.services.startup import prepare_database
 from llm_chat.services.stream_owners import watch_orphans
 from llm_chat.state.admin import AdminState
-from llm_chat.state.auth import LoginState
+from llm_chat.state.auth import LoginState, RegisterState
 from llm_chat.state.chat import CONVERSATION_ROUTE, ChatState
 from llm_chat.state.exceptions import backend_exception_handler
 from llm_chat.state.live_catalog import push_model_changes
@@ -62,7 +62,7 @@ PAGES = (
     ("/", "LLM Chat", chat_page, ChatState.load_page),
     (CONVERSATION_ROUTE, "LLM Chat", chat_page, ChatState.load_page),
     ("/login", "Sign in · LLM Chat", login_page, LoginState.redirect_if_signed_in),
-    ("/register", "Create account · LLM Chat", register_page, LoginState.redirect_if_signed_in),
+    ("/register", "Create account · LLM Chat", register_page, RegisterState.load_register),
     ("/admin", "Admin · LLM Chat", admin_page, AdminState.load_page),
     (USAGE_ROUTE, "Usage · LLM Chat", usage_page, OperateState.load_usage_page),
     (LIMITS_ROUTE, "Limits · LLM Chat", limits_page, OperateState.load_limits_page),

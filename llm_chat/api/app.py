@@ -18,6 +18,7 @@ from llm_chat.api.errors import API_PREFIX, OPENAI_PREFIX, install_error_handler
 from llm_chat.api.limits import BodyLimitMiddleware
 from llm_chat.api.routes import (
     admin,
+    admin_signup,
     admin_usage,
     admin_users,
     auth,
@@ -99,6 +100,7 @@ def create_api() -> FastAPI:
             usage,
             admin,
             admin_users,
+            admin_signup,
             admin_usage,
         )
     ]

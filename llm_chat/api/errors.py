@@ -121,7 +121,8 @@ def app_error_status(exc: AppError) -> int:
     if isinstance(exc, RateLimitedError):
         return 429
     if isinstance(exc, AuthError):
-        return 403 if exc.code == "auth.disabled" else 401
+        # The credentials were right: the account may not sign in (yet).
+        return 403 if exc.code in ("auth.disabled", "auth.pending_approval") else 401
     if isinstance(exc, ForbiddenError):
         return 403
     if isinstance(exc, NotFoundError):

@@ -18,6 +18,7 @@ from llm_chat.components.admin_forms import (
     provider_form,
 )
 from llm_chat.components.admin_links import admin_links
+from llm_chat.components.admin_signup import signup_panel
 from llm_chat.components.admin_users import users_panel
 from llm_chat.components.audit import audit_panel
 from llm_chat.components.layout import error_callout
@@ -26,6 +27,7 @@ from llm_chat.state.admin import AdminState
 from llm_chat.state.admin_users import UserAdminState
 from llm_chat.state.audit import AuditState
 from llm_chat.state.locale import t, text_for
+from llm_chat.state.signup_admin import SignupAdminState
 
 
 def _icon_button(icon: str, label_key: str, **props: Any) -> rx.Component:
@@ -255,12 +257,14 @@ def admin_panel() -> rx.Component:
         rx.tabs.list(
             rx.tabs.trigger(t("admin.tab_catalog"), value="catalog", id="tab-catalog"),
             rx.tabs.trigger(t("admin.tab_users"), value="users", id="tab-users"),
+            rx.tabs.trigger(t("admin.tab_signup"), value="signup", id="tab-signup"),
             rx.tabs.trigger(t("admin.audit"), value="audit", id="tab-audit"),
         ),
         rx.tabs.content(catalog_panel(), value="catalog", padding_top="1.5em"),
         rx.tabs.content(users_panel(), value="users", padding_top="1.5em"),
+        rx.tabs.content(signup_panel(), value="signup", padding_top="1.5em"),
         rx.tabs.content(audit_panel(), value="audit", padding_top="1.5em"),
         default_value="catalog",
-        on_change=[AuditState.open_tab, UserAdminState.open_tab],
+        on_change=[AuditState.open_tab, UserAdminState.open_tab, SignupAdminState.open_tab],
         width="100%",
     )

@@ -15,6 +15,21 @@ from llm_chat.state.locale import t, text_for
 def _search_form() -> rx.Component:
     return rx.form(
         rx.hstack(
+            rx.text(
+                rx.hstack(
+                    rx.checkbox(
+                        checked=UserAdminState.pending_only,
+                        on_change=UserAdminState.show_pending,
+                        id="pending-only",
+                    ),
+                    t("admin.pending_only"),
+                    spacing="2",
+                    align="center",
+                ),
+                as_="label",
+                size="2",
+                white_space="nowrap",
+            ),
             rx.input(
                 name="search",
                 placeholder=t("admin.search_users"),
@@ -48,7 +63,15 @@ def _user_row(user: rx.Var[UserItem]) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.vstack(
-                rx.text(user.name, weight="medium"),
+                rx.hstack(
+                    rx.text(user.name, weight="medium"),
+                    rx.cond(
+                        user.pending,
+                        rx.badge(t("admin.pending_badge"), color_scheme="amber", size="1"),
+                    ),
+                    spacing="2",
+                    align="center",
+                ),
                 rx.text(user.email, size="1", color_scheme="gray"),
                 spacing="0",
             )
@@ -64,6 +87,16 @@ def _user_row(user: rx.Var[UserItem]) -> rx.Component:
         rx.table.cell(user.created),
         rx.table.cell(
             rx.hstack(
+                rx.cond(
+                    user.pending,
+                    rx.button(
+                        t("admin.approve"),
+                        size="1",
+                        color_scheme="green",
+                        on_click=UserAdminState.approve(user.id),
+                        class_name="approve-button",
+                    ),
+                ),
                 rx.button(
                     t("admin.reset_password"),
                     size="1",

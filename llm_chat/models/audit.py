@@ -18,6 +18,7 @@ class AuditTarget(StrEnum):
     MODEL = "model"
     USER = "user"
     SETTING = "setting"
+    INVITE = "invite"
 
 
 class AuditAction(StrEnum):
@@ -38,6 +39,9 @@ class AuditAction(StrEnum):
     USER_RESET_PASSWORD = "user.reset_password"  # noqa: S105  (an action, not a secret)
     USER_DELETE = "user.delete"
     USER_LIMITS = "user.limits"
+    USER_APPROVE = "user.approve"
+    INVITE_CREATE = "invite.create"
+    INVITE_REVOKE = "invite.revoke"
     SETTING_UPDATE = "setting.update"
 
 

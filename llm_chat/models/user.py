@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from llm_chat.models.base import NEVER_REUSE_IDS, timestamp_column, utcnow
@@ -30,6 +31,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=100)
     role: str = Field(default=Role.USER.value, max_length=16)
     is_active: bool = Field(default=True)
+    # Registered while sign-up needed an admin's approval, and not approved yet (such an
+    # account is inactive until then).
+    pending_approval: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     # Goes up whenever the user's sign-in tokens must stop working (sign out, a new password,
     # an admin's "sign out everywhere"); a token carries the version it was issued with.

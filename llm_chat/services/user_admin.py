@@ -49,6 +49,8 @@ class UserRow:
     role: Role
     is_active: bool
     created_at: datetime
+    # Signed up while approval was required, not approved yet (and so not active).
+    pending_approval: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ def _row(user: User) -> UserRow:
         role=Role(user.role),
         is_active=user.is_active,
         created_at=user.created_at,
+        pending_approval=user.pending_approval,
     )
 
 
@@ -87,9 +90,16 @@ def _like(search: str) -> str:
 
 @transaction
 def list_users(
-    session: Session, *, actor: UserInfo, search: str = "", limit: int = 25, offset: int = 0
+    session: Session,
+    *,
+    actor: UserInfo,
+    search: str = "",
+    limit: int = 25,
+    offset: int = 0,
+    pending: bool = False,
 ) -> UserPage:
-    """Accounts whose email or name contains ``search`` (any case), newest first.
+    """Accounts whose email or name contains ``search`` (any case), newest first; with
+    ``pending``, only those waiting for an approval.
 
     Raises:
         ForbiddenError: ``actor`` is not an admin.
@@ -105,6 +115,8 @@ def list_users(
             func.lower(col(User.email)).like(pattern, escape="\\"),
             func.lower(col(User.display_name)).like(pattern, escape="\\"),
         )
+    if pending:
+        condition = sa.and_(condition, col(User.pending_approval).is_(True))
     total = session.exec(select(func.count()).select_from(User).where(condition)).one()
     rows = session.exec(
         select(User).where(condition).order_by(col(User.id).desc()).limit(limit).offset(offset)
@@ -211,7 +223,8 @@ def set_role(session: Session, *, actor: UserInfo, user_id: int, role: Role) -> 
 @transaction
 def set_active(session: Session, *, actor: UserInfo, user_id: int, active: bool) -> UserRow:
     """Enable or disable the account. A disabled account is refused at its next request or
-    page event and its sign-in tokens end (a reply already streaming finishes).
+    page event and its sign-in tokens end (a reply already streaming finishes). Enabling
+    an account that waits for an approval approves it.
 
     Raises:
         ForbiddenError: ``actor`` is not an admin.
@@ -225,15 +238,18 @@ def set_active(session: Session, *, actor: UserInfo, user_id: int, active: bool)
     _refuse_self(actor, user)
     if not active:
         _refuse_last_admin(session, user)
+    approving = active and user.pending_approval
     user.is_active = active
+    user.pending_approval = False
     session.add(user)
     session.flush()
     if not active:
         revoke_tokens(session, user_id=user_id)
+    action = AuditAction.USER_ENABLE if active else AuditAction.USER_DISABLE
     _record(
         session,
         actor,
-        AuditAction.USER_ENABLE if active else AuditAction.USER_DISABLE,
+        AuditAction.USER_APPROVE if approving else action,
         user_id,
         user.email,
         old={"is_active": not active},

@@ -72,15 +72,25 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def validate_email(email: str) -> str:
+    """The address normalized, if it looks like one.
+
+    Raises:
+        ValidationError: ``auth.invalid_email``.
+    """
+    email = normalize_email(email)
+    if not EMAIL_PATTERN.match(email) or len(email) > 255:
+        raise ValidationError("auth.invalid_email")
+    return email
+
+
 def validate_registration(email: str, password: str, display_name: str) -> tuple[str, str]:
     """Check registration input; returns the normalized email and display name.
 
     Raises:
         ValidationError: with a code saying what is wrong.
     """
-    email = normalize_email(email)
-    if not EMAIL_PATTERN.match(email) or len(email) > 255:
-        raise ValidationError("auth.invalid_email")
+    email = validate_email(email)
     validate_password(email, password)
     name = " ".join(display_name.split())[:100] or email.split("@")[0][:100]
     return email, name
@@ -116,11 +126,17 @@ def validate_password(email: str, password: str) -> None:
         raise ValidationError("auth.password_too_weak")
 
 
-@transaction
-def register_user(
-    session: Session, *, email: str, password: str, display_name: str = "", role: Role = Role.USER
+def create_account(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    display_name: str = "",
+    role: Role = Role.USER,
+    pending_approval: bool = False,
 ) -> UserInfo:
-    """Create an account. Hashes with bcrypt: call it off the event loop.
+    """Add an account in ``session``'s transaction (inactive while ``pending_approval``).
+    Hashes with bcrypt: call it off the event loop.
 
     Raises:
         ValidationError: bad input or the email is taken (``auth.email_taken``).
@@ -128,7 +144,14 @@ def register_user(
     email, name = validate_registration(email, password, display_name)
     if session.exec(select(User.id).where(User.email == email)).first() is not None:
         raise ValidationError("auth.email_taken")
-    user = User(email=email, display_name=name, password_hash=hash_password(password), role=role)
+    user = User(
+        email=email,
+        display_name=name,
+        password_hash=hash_password(password),
+        role=role,
+        is_active=not pending_approval,
+        pending_approval=pending_approval,
+    )
     session.add(user)
     try:
         session.flush()
@@ -136,6 +159,21 @@ def register_user(
         session.rollback()
         raise ValidationError("auth.email_taken") from exc
     return to_info(user)
+
+
+@transaction
+def register_user(
+    session: Session, *, email: str, password: str, display_name: str = "", role: Role = Role.USER
+) -> UserInfo:
+    """Create an active account, whatever the sign-up policy (the shell, tests; people sign
+    up through :func:`llm_chat.services.signup.sign_up`). Slow (bcrypt).
+
+    Raises:
+        ValidationError: bad input or the email is taken (``auth.email_taken``).
+    """
+    return create_account(
+        session, email=email, password=password, display_name=display_name, role=role
+    )
 
 
 @transaction
@@ -155,6 +193,8 @@ def authenticate(session: Session, *, email: str, password: str) -> UserInfo:
         raise AuthError("auth.bad_credentials")
     if not verify_password(password, user.password_hash):
         raise AuthError("auth.bad_credentials")
+    if user.pending_approval:
+        raise AuthError("auth.pending_approval")
     if not user.is_active:
         raise AuthError("auth.disabled")
     return to_info(user)

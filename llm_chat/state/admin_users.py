@@ -31,6 +31,8 @@ class UserItem:
     role: str
     active: bool
     created: str
+    # Waits for an admin's approval (signed up while approval was required).
+    pending: bool = False
 
     @classmethod
     def of(cls, row: UserRow) -> UserItem:
@@ -42,6 +44,7 @@ class UserItem:
             role=row.role.value,
             active=row.is_active,
             created=row.created_at.strftime("%Y-%m-%d"),
+            pending=row.pending_approval,
         )
 
 
@@ -52,6 +55,8 @@ class UserAdminState(AuthState):
     total: int = 0
     search: str = ""
     offset: int = 0
+    # Only the accounts waiting for an approval.
+    pending_only: bool = False
     # Translation key of the last error or confirmation.
     error_key: str = ""
     notice_key: str = ""
@@ -79,7 +84,11 @@ class UserAdminState(AuthState):
 
     async def _reload(self, actor: UserInfo) -> None:
         page = await user_admin.list_users(
-            actor=actor, search=self.search, limit=PAGE_SIZE, offset=self.offset
+            actor=actor,
+            search=self.search,
+            limit=PAGE_SIZE,
+            offset=self.offset,
+            pending=self.pending_only,
         )
         self.users = [UserItem.of(row) for row in page.users]
         self.total = page.total
@@ -120,6 +129,21 @@ class UserAdminState(AuthState):
         self.search = str(form.get("search", "")).strip()[:100]
         self.offset = 0
         return await self._apply(self._reload, "")
+
+    @rx.event
+    async def show_pending(self, only: bool):
+        """Show only the accounts waiting for an approval, or every account."""
+        self.pending_only = bool(only)
+        self.offset = 0
+        return await self._apply(self._reload, "")
+
+    @rx.event
+    async def approve(self, user_id: int):
+        """Let an account that waits for an approval sign in."""
+        return await self._apply(
+            lambda actor: user_admin.set_active(actor=actor, user_id=user_id, active=True),
+            "admin.user_approved",
+        )
 
     @rx.event
     async def next_page(self):

@@ -12,7 +12,8 @@ from reflex.state import BaseState
 from llm_chat.config import get_settings
 from llm_chat.errors import AppError, AuthError, RateLimitedError
 from llm_chat.security import InvalidTokenError, TokenClaims, decode_token
-from llm_chat.services import sessions, users
+from llm_chat.services import sessions, signup, users
+from llm_chat.services.signup import SignupMode
 from llm_chat.services.users import UserInfo
 from llm_chat.state.locale import LocaleState
 
@@ -175,21 +176,70 @@ class LoginState(AuthState):
 
 
 class RegisterState(LoginState):
-    """The registration form."""
+    """The registration form, as the sign-up policy allows it (see services.signup)."""
+
+    # "open", "approval" or "closed": what the page offers.
+    signup_mode: str = SignupMode.OPEN.value
+    # The email of the invitation the page's link carries ("": none, or not usable).
+    invite_email: str = ""
+    # The account was made and waits for an admin's approval.
+    registered_pending: bool = False
+    # The link's token (backend only).
+    _invite: str = ""
+
+    @rx.var
+    def form_open(self) -> bool:
+        """Whether the page shows the form: sign-up is not closed, or an invitation is."""
+        if self.registered_pending:
+            return False
+        return bool(self.invite_email) or self.signup_mode != SignupMode.CLOSED.value
+
+    @rx.event
+    async def load_register(self):
+        """``on_load``: the policy and the invitation of the link (``?invite=``)."""
+        self.error_key = ""
+        if await self.verified_user() is not None:
+            return rx.redirect(HOME_ROUTE)
+        self.registered_pending = False
+        self.signup_mode = (await signup.signup_policy()).mode.value
+        self._invite = self.router.url.query_parameters.get("invite", "")[:200]
+        self.invite_email = ""
+        if self._invite:
+            try:
+                self.invite_email = (await signup.invite_for(token=self._invite)).email
+            except AppError as exc:
+                self._invite = ""
+                self.error_key = exc.code
+        return None
 
     @rx.event
     async def register(self, form: dict[str, str]):
-        """Create the account and sign in; nothing is created if any check fails."""
+        """Create the account; sign in, or say it waits for an approval. Nothing is created
+        if any check fails."""
         password = str(form.get("password", ""))
         if password != str(form.get("password_confirm", "")):
             self.error_key = "auth.password_mismatch"
             return
         self.busy = True
         yield
-        yield await self._enter(
-            users.register_user(
+        try:
+            made = await signup.sign_up(
                 email=str(form.get("email", "")),
                 password=password,
                 display_name=str(form.get("display_name", "")),
+                invite=self._invite,
             )
-        )
+        except AppError as exc:
+            self.error_key = exc.code
+            if exc.code == "auth.invite_invalid":  # used meanwhile, or withdrawn
+                self._invite = self.invite_email = ""
+            return
+        finally:
+            self.busy = False
+        self.error_key = ""
+        self._invite = self.invite_email = ""
+        if not made.active:
+            self.registered_pending = True
+            return
+        self._start_session(made.user)
+        yield rx.redirect(HOME_ROUTE)

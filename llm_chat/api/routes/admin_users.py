@@ -33,6 +33,8 @@ class AccountOut(BaseModel):
     display_name: str
     role: Literal["admin", "user"]
     is_active: bool
+    # Signed up while approval was required and not approved yet (inactive until then).
+    pending_approval: bool
     created_at: datetime
 
     @classmethod
@@ -44,6 +46,7 @@ class AccountOut(BaseModel):
             display_name=row.display_name,
             role=row.role.value,
             is_active=row.is_active,
+            pending_approval=row.pending_approval,
             created_at=row.created_at.replace(tzinfo=UTC),
         )
 
@@ -76,9 +79,12 @@ async def list_accounts(
     search: Annotated[str, Query(max_length=100, description="Part of an email or name")] = "",
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 25,
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    pending: Annotated[bool, Query(description="Only accounts waiting for an approval")] = False,
 ) -> AccountPageOut:
     """Accounts whose email or name contains ``search``, newest first."""
-    page = await user_admin.list_users(actor=user, search=search, limit=limit, offset=offset)
+    page = await user_admin.list_users(
+        actor=user, search=search, limit=limit, offset=offset, pending=pending
+    )
     return AccountPageOut(
         items=[AccountOut.of(row) for row in page.users],
         total=page.total,
@@ -90,7 +96,8 @@ async def list_accounts(
 @router.patch("/{user_id}", responses={**NOT_FOUND, **BODY})
 async def update_account(user_id: Id, body: AccountPatch, user: CurrentUser) -> AccountOut:
     """Change an account's role or enable/disable it; it takes effect on the account's next
-    request. Nobody may change their own account here, nor leave no active admin."""
+    request. Enabling an account that waits for an approval approves it. Nobody may change
+    their own account here, nor leave no active admin."""
     if body.role is not None:
         await user_admin.set_role(actor=user, user_id=user_id, role=Role(body.role))
     if body.is_active is not None:
