@@ -1,6 +1,7 @@
 """The usage, limits and settings pages in a real browser, with a month of seeded usage: in
 both languages and themes (screenshots in ``test-output/browser/usage-*.png``); the CSV
-export downloads; a send over the daily limit says when it resets."""
+export downloads; a send over the daily limit says when it resets. Also the sign-up policy:
+closed with an invitation link, then by approval (``usage-signup-*.png``)."""
 
 from __future__ import annotations
 
@@ -268,3 +269,97 @@ def test_a_user_sees_their_usage_and_when_their_limit_resets(
         translate("zh-CN", "usage.limit_tokens_per_day")
     )
     shot(page, "11-settings-usage-zh-dark")
+
+
+def _register(page: Page, *, email: str | None, password: str = PASSWORD) -> None:
+    """Fill in the registration form (``email`` None: the invitation's is fixed)."""
+    if email is not None:
+        page.locator("#email").fill(email)
+    page.locator("#display_name").fill("Newcomer")
+    page.locator("#password").fill(password)
+    page.locator("#password_confirm").fill(password)
+    page.locator("#register-submit").click()
+
+
+def test_sign_up_closed_with_an_invitation_then_by_approval(
+    app: RunningApp, browser: Browser, context: BrowserContext
+) -> None:
+    admin = context.new_page()
+    sign_in(admin, app, ADMIN)
+    admin.goto(app.url + "/admin")
+    admin.locator("#tab-signup").click()
+    expect(admin.locator("#no-invites")).to_be_visible()
+    admin.get_by_text(translate("en", "admin.signup_closed"), exact=True).click()
+    admin.locator("#save-signup").click()
+    expect(admin.get_by_text(translate("en", "admin.saved"))).to_be_visible()
+    admin.locator("#invite-email").fill("dana@example.com")
+    admin.get_by_role("button", name=translate("en", "admin.invite"), exact=True).click()
+    link = admin.locator("#invite-link")
+    expect(link).to_have_value(re.compile(r"/register\?invite=[\w-]{40,}$"))
+    url = link.input_value()
+    expect(admin.locator(".invite-row")).to_have_count(1)
+    shot(admin, "signup-tab-en-light")
+
+    guest = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    try:
+        visitor = guest.new_page()
+        visitor.goto(app.url + "/register")
+        expect(visitor.locator("#signup-closed")).to_be_visible()
+        expect(visitor.locator("#register-submit")).to_have_count(0)
+        shot(visitor, "signup-closed-en")
+        visitor.goto(url)
+        expect(visitor.locator("#invite-email")).to_have_text("dana@example.com")
+        shot(visitor, "signup-invited-en")
+        _register(visitor, email=None)
+        expect(visitor.locator("#composer")).to_be_visible()
+        # Used: the same link no longer works.
+        other = browser.new_context(locale="en-US")
+        try:
+            second = other.new_page()
+            second.goto(url)
+            expect(second.get_by_text(translate("en", "auth.invite_invalid"))).to_be_visible()
+        finally:
+            other.close()
+    finally:
+        guest.close()
+    admin.get_by_role("button", name=translate("en", "settings.done")).click()
+    expect(admin.locator("#invite-link")).to_be_hidden()
+
+    # Approval: the account waits until the admin approves it in the users tab.
+    admin.get_by_text(translate("en", "admin.signup_approval"), exact=True).click()
+    admin.locator("#save-signup").click()
+    expect(admin.get_by_text(translate("en", "admin.saved"))).to_be_visible()
+    waiting = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    try:
+        newcomer = waiting.new_page()
+        newcomer.goto(app.url + "/register")
+        expect(newcomer.locator("#approval-note")).to_be_visible()
+        _register(newcomer, email="eli@example.com")
+        expect(newcomer.locator("#registered-pending")).to_be_visible()
+        shot(newcomer, "signup-pending-zh")
+        newcomer.goto(app.url + "/login")
+        newcomer.locator("#email").fill("eli@example.com")
+        newcomer.locator("#password").fill(PASSWORD)
+        newcomer.locator("#sign-in-submit").click()
+        expect(newcomer.get_by_text(translate("zh-CN", "auth.pending_approval"))).to_be_visible()
+
+        admin.locator("#tab-users").click()
+        admin.locator("#pending-only").click()
+        expect(admin.locator(".user-row")).to_have_count(1)
+        expect(admin.locator(".user-row")).to_contain_text("eli@example.com")
+        shot(admin, "signup-pending-users-en")
+        admin.locator(".approve-button").click()
+        expect(admin.get_by_text(translate("en", "admin.user_approved"))).to_be_visible()
+        newcomer.locator("#sign-in-submit").click()
+        expect(newcomer.locator("#composer")).to_be_visible()
+    finally:
+        waiting.close()
+
+    # The tab in Chinese and dark; then sign-up is open again for the other tests.
+    admin.locator("#tab-signup").click()
+    switch(admin, "en", language="zh-CN", theme=True)
+    expect(admin.get_by_text(translate("zh-CN", "admin.signup_title"))).to_be_visible()
+    shot(admin, "signup-tab-zh-dark")
+    admin.get_by_text(translate("zh-CN", "admin.signup_open"), exact=True).click()
+    admin.locator("#save-signup").click()
+    expect(admin.get_by_text(translate("zh-CN", "admin.saved"))).to_be_visible()
