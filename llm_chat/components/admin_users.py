@@ -13,36 +13,42 @@ from llm_chat.state.locale import t, text_for
 
 
 def _search_form() -> rx.Component:
-    return rx.form(
+    # The checkbox acts at once, outside the form (a form would submit it by its id).
+    pending = rx.text(
         rx.hstack(
-            rx.text(
-                rx.hstack(
-                    rx.checkbox(
-                        checked=UserAdminState.pending_only,
-                        on_change=UserAdminState.show_pending,
-                        id="pending-only",
-                    ),
-                    t("admin.pending_only"),
-                    spacing="2",
-                    align="center",
-                ),
-                as_="label",
-                size="2",
-                white_space="nowrap",
+            rx.checkbox(
+                checked=UserAdminState.pending_only,
+                on_change=UserAdminState.show_pending,
+                id="pending-only",
             ),
-            rx.input(
-                name="search",
-                placeholder=t("admin.search_users"),
-                default_value=UserAdminState.search,
-                max_length=100,
-                flex="1",
-                id="user-search",
-            ),
-            rx.button(rx.icon("search", size=16), t("admin.find"), type="submit"),
-            width="100%",
+            t("admin.pending_only"),
+            spacing="2",
+            align="center",
         ),
-        on_submit=UserAdminState.find,
+        as_="label",
+        size="2",
+        white_space="nowrap",
+    )
+    return rx.hstack(
+        pending,
+        rx.form(
+            rx.hstack(
+                rx.input(
+                    name="search",
+                    placeholder=t("admin.search_users"),
+                    default_value=UserAdminState.search,
+                    max_length=100,
+                    flex="1",
+                    id="user-search",
+                ),
+                rx.button(rx.icon("search", size=16), t("admin.find"), type="submit"),
+                width="100%",
+            ),
+            on_submit=UserAdminState.find,
+            flex="1",
+        ),
         width="100%",
+        align="center",
     )
 
 
