@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 
 import reflex as rx
-from reflex.event import EventSpec
 
-from llm_chat.errors import AppError, AuthError, ForbiddenError
 from llm_chat.models import Role
 from llm_chat.services import sessions, user_admin
 from llm_chat.services.user_admin import UserRow
 from llm_chat.services.users import UserInfo
-from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+from llm_chat.state.admin_tab import AdminTab
+from llm_chat.state.auth import AuthState
 
 PAGE_SIZE = 25
 # The field that shows a generated password once. Its value is set by an event, so the
@@ -48,7 +46,7 @@ class UserItem:
         )
 
 
-class UserAdminState(AuthState):
+class UserAdminState(AdminTab, AuthState):
     """The user list and its actions; the services check the admin role on every call."""
 
     users: list[UserItem] = []  # noqa: RUF012
@@ -57,9 +55,6 @@ class UserAdminState(AuthState):
     offset: int = 0
     # Only the accounts waiting for an approval.
     pending_only: bool = False
-    # Translation key of the last error or confirmation.
-    error_key: str = ""
-    notice_key: str = ""
     # The account a confirmation dialog is open for (0: none), and its email.
     delete_id: int = 0
     reset_id: int = 0
@@ -74,14 +69,6 @@ class UserAdminState(AuthState):
             return "0"
         return f"{self.offset + 1}–{self.offset + len(self.users)} / {self.total}"
 
-    async def _admin(self) -> UserInfo | EventSpec:
-        user = await self.verified_user()
-        if user is None:
-            return rx.redirect(LOGIN_ROUTE)
-        if not user.is_admin:
-            return rx.redirect(HOME_ROUTE)
-        return user
-
     async def _reload(self, actor: UserInfo) -> None:
         page = await user_admin.list_users(
             actor=actor,
@@ -92,22 +79,6 @@ class UserAdminState(AuthState):
         )
         self.users = [UserItem.of(row) for row in page.users]
         self.total = page.total
-
-    async def _apply(self, change: Callable[[UserInfo], Awaitable[object]], notice: str):
-        """Make ``change`` as the signed-in admin, then show the list as it is now."""
-        actor = await self._admin()
-        if not isinstance(actor, UserInfo):
-            return actor
-        try:
-            await change(actor)
-            await self._reload(actor)
-        except (AuthError, ForbiddenError):  # disabled or demoted meanwhile
-            return rx.redirect(HOME_ROUTE)
-        except AppError as exc:
-            self.error_key, self.notice_key = exc.code, ""
-            return None
-        self.error_key, self.notice_key = "", notice
-        return None
 
     @rx.event
     async def open_tab(self, tab: str):

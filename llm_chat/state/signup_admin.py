@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 
 import reflex as rx
-from reflex.event import EventSpec
 
-from llm_chat.errors import AppError, AuthError, ForbiddenError
 from llm_chat.models import Role
 from llm_chat.services import signup
 from llm_chat.services.signup import InviteRow, SignupMode, SignupPolicy, invite_link
 from llm_chat.services.users import UserInfo
-from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
+from llm_chat.state.admin_tab import AdminTab
+from llm_chat.state.auth import AuthState
 
 # The field that shows a new invitation's link once. Its value is set by an event, so the
 # link's token never enters the state (which is pickled to disk or Redis).
@@ -44,7 +42,7 @@ class InviteItem:
         )
 
 
-class SignupAdminState(AuthState):
+class SignupAdminState(AdminTab, AuthState):
     """The sign-up policy and the invitations; the services check the admin role each time."""
 
     mode: str = SignupMode.OPEN.value
@@ -52,40 +50,11 @@ class SignupAdminState(AuthState):
     invites: list[InviteItem] = []  # noqa: RUF012
     # The address whose new link is on screen (empty: none); the link is never a var.
     link_for: str = ""
-    # Translation key of the last error or confirmation.
-    error_key: str = ""
-    notice_key: str = ""
-
-    async def _admin(self) -> UserInfo | EventSpec:
-        user = await self.verified_user()
-        if user is None:
-            return rx.redirect(LOGIN_ROUTE)
-        if not user.is_admin:
-            return rx.redirect(HOME_ROUTE)
-        return user
 
     async def _reload(self, actor: UserInfo) -> None:
         policy = await signup.policy_for_admin(actor=actor)
         self.mode, self.invite_days = policy.mode.value, policy.invite_days
         self.invites = [InviteItem.of(row) for row in await signup.list_invites(actor=actor)]
-
-    async def _apply(
-        self, change: Callable[[UserInfo], Awaitable[object]], notice: str
-    ) -> EventSpec | None:
-        """Make ``change`` as the signed-in admin, then show the tab as it is now."""
-        actor = await self._admin()
-        if not isinstance(actor, UserInfo):
-            return actor
-        try:
-            await change(actor)
-            await self._reload(actor)
-        except (AuthError, ForbiddenError):  # disabled or demoted meanwhile
-            return rx.redirect(HOME_ROUTE)
-        except AppError as exc:
-            self.error_key, self.notice_key = exc.code, ""
-            return None
-        self.error_key, self.notice_key = "", notice
-        return None
 
     @rx.event
     async def open_tab(self, tab: str):
