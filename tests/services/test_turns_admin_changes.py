@@ -3,6 +3,7 @@ configuration it started with and records it; the next message uses the new one.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -11,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from llm_chat.db import session_scope
-from llm_chat.models import Message, MessageStatus
+from llm_chat.models import Conversation, Message, MessageStatus
 from llm_chat.providers import ProviderError
 from llm_chat.services import catalog, turns, usage
 from llm_chat.services.access import SYSTEM
@@ -258,3 +259,30 @@ async def test_a_provider_given_a_new_key_meanwhile(
         assert sent.messages[-1] == {"role": "user", "content": "After"}
         assert len(provider.chat_requests) == (1 if moves else 2)
         assert _stored(later.reply_message_id).provider_name == "Loopback renamed"
+
+
+async def test_a_model_deleted_before_the_provider_answered(
+    app_db: Engine, provider: FakeProvider
+) -> None:
+    """Deleted after the request went out, before the turn's rows are written (they wait
+    for the provider's answer): the reply is saved all the same."""
+    user = make_user()
+    doomed = make_model(provider.base_url, "doomed-model", display_name="Doomed")
+    make_model(provider.base_url, "keeper-model", display_name="Keeper")
+    provider.enqueue(ReplySpec(text="Saved anyway", headers_delay=0.2))
+    opening = asyncio.ensure_future(
+        turns.start_turn(user_id=user.id, conversation_id=None, model=doomed, text="Quick")
+    )
+    await asyncio.to_thread(provider.wait_for_requests, 1, finished=False)
+    await catalog.delete_model(actor=SYSTEM, model_id=doomed)
+    assert not opening.done()
+    turn = await opening
+    outcome = await _answer(turn)
+    assert (outcome.status, outcome.content) == (MessageStatus.COMPLETE, "Saved anyway")
+    reply = _stored(turn.reply_message_id)
+    assert (reply.status, reply.model_id, reply.model_name) == ("complete", None, "Doomed")
+    with session_scope() as session:
+        conversation = session.get(Conversation, turn.conversation_id)
+        assert conversation is not None
+        assert conversation.model_id is None
+    assert usage_records(user.id)[0].model_id is None
