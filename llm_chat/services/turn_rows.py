@@ -10,7 +10,14 @@ from sqlmodel import Session
 
 from llm_chat.db import inserted_id, short_transaction
 from llm_chat.errors import NotFoundError
-from llm_chat.models import Conversation, Message, MessageRole, MessageStatus, UsageRecord
+from llm_chat.models import (
+    ChatModel,
+    Conversation,
+    Message,
+    MessageRole,
+    MessageStatus,
+    UsageRecord,
+)
 from llm_chat.models.base import utcnow
 from llm_chat.services import usage
 from llm_chat.services.conversations import create_conversation, owned_by
@@ -34,6 +41,12 @@ class TurnRows:
 _MESSAGES = Message.__table__  # type: ignore[attr-defined]  (SQLModel sets it)
 _CONVERSATIONS = Conversation.__table__  # type: ignore[attr-defined]
 _USAGE = UsageRecord.__table__  # type: ignore[attr-defined]
+_MODELS = ChatModel.__table__  # type: ignore[attr-defined]
+# A shared lock on MySQL/MariaDB (what the foreign keys' checks take anyway): a delete of the
+# model waits until the turn's rows are written, then clears their link like its others'.
+_MODEL_STILL_THERE = (
+    sa.select(_MODELS.c.id).where(_MODELS.c.id == sa.bindparam("model")).with_for_update(read=True)
+)
 _INSERT_MESSAGE = sa.insert(_MESSAGES)
 _INSERT_USAGE = sa.insert(_USAGE)
 _SAVE_USAGE = sa.update(_USAGE).where(_USAGE.c.id == sa.bindparam("usage"))
@@ -47,13 +60,28 @@ def _insert(session: Session, row: dict[str, object]) -> int:
     return inserted_id(session.connection().execute(_INSERT_MESSAGE, row))
 
 
-def _record_usage(session: Session, plan: TurnPlan, reply_id: int | None) -> int:
+def _model_still_there(session: Session, model_id: int) -> int | None:
+    """``model_id``, or None if an admin deleted the model (or its provider) after the plan
+    read it, while the provider was being asked: the turn goes on, its rows name the model
+    only by name, as the model's earlier replies do once it is deleted.
+
+    On SQLite a delete could still come between this read and the first write (the writes
+    wait for the write lock, the read does not): microseconds, against the up to
+    ``RECORD_WAIT_SECONDS`` the rows wait for the provider's answer.
+    """
+    found = session.connection().execute(_MODEL_STILL_THERE, {"model": model_id}).first()
+    return model_id if found is not None else None
+
+
+def _record_usage(
+    session: Session, plan: TurnPlan, reply_id: int | None, model_id: int | None
+) -> int:
     """The turn's usage row, with its prompt as estimated (the reply's end corrects it)."""
     start = usage.at_start(plan.target, plan.prompt_tokens)
     row = {
         "user_id": plan.user_id,
         "message_id": reply_id,
-        "model_id": plan.target.model_id,
+        "model_id": model_id,
         "model_name": plan.target.display_name[:100],
         "prompt_tokens": start.prompt_tokens,
         "completion_tokens": start.completion_tokens,
@@ -70,23 +98,24 @@ def record_turn(session: Session, *, plan: TurnPlan) -> TurnRows:
     its usage (only the usage for a turn that is not to be saved).
 
     A new conversation also gets ``plan.earlier`` before the question. The conversation
-    remembers the model the turn uses.
+    remembers the model the turn uses (none if it was deleted meanwhile).
 
     Raises:
         NotFoundError: the conversation was deleted since the plan was made.
     """
+    model_id = _model_still_there(session, plan.target.model_id)
     if not plan.store:
         return TurnRows(
             conversation_id=0,
             created_conversation=False,
             user_message_id=0,
             reply_message_id=0,
-            usage_id=_record_usage(session, plan, None),
+            usage_id=_record_usage(session, plan, None, model_id),
         )
     target = plan.target
     if plan.conversation_id is None:
         conversation_id = create_conversation(
-            session, user_id=plan.user_id, title=plan.title, model_id=target.model_id
+            session, user_id=plan.user_id, title=plan.title, model_id=model_id
         )
     else:
         conversation_id = plan.conversation_id
@@ -95,7 +124,7 @@ def record_turn(session: Session, *, plan: TurnPlan) -> TurnRows:
             {
                 "conversation": conversation_id,
                 "owner": plan.user_id,
-                "model_id": target.model_id,
+                "model_id": model_id,
                 "updated_at": utcnow(),
             },
         )
@@ -128,7 +157,7 @@ def record_turn(session: Session, *, plan: TurnPlan) -> TurnRows:
             "role": MessageRole.ASSISTANT.value,
             "content": "",
             "status": MessageStatus.STREAMING.value,
-            "model_id": target.model_id,
+            "model_id": model_id,
             "model_name": target.display_name,
             "provider_name": target.provider_name,
             "context_dropped": plan.context_dropped,
@@ -139,7 +168,7 @@ def record_turn(session: Session, *, plan: TurnPlan) -> TurnRows:
         created_conversation=plan.conversation_id is None,
         user_message_id=question_id,
         reply_message_id=reply_id,
-        usage_id=_record_usage(session, plan, reply_id),
+        usage_id=_record_usage(session, plan, reply_id, model_id),
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -15,14 +15,15 @@ from sqlalchemy.engine import Engine
 
 from llm_chat.config import get_settings
 from llm_chat.db import session_scope
-from llm_chat.models import ChatModel, Message
+from llm_chat.models import ChatModel, Message, Role
 from llm_chat.providers import ChatMessage
 from llm_chat.security import create_token
-from llm_chat.services import api_keys, catalog
+from llm_chat.services import api_keys, catalog, users
 from llm_chat.services.access import SYSTEM
+from llm_chat.services.catalog import ModelSettings
 from llm_chat.state.chat import ChatState
 from llm_chat.state.stream import StreamState
-from tests.fake_provider import FakeProvider, ReplySpec
+from tests.fake_provider import FakeProvider, RecordedRequest, ReplySpec, generated_tokens
 from tests.state.conftest import TabFactory
 from tests.state.helpers import (
     TIMEOUT,
@@ -38,8 +39,14 @@ from tests.support.reflex_server import ReflexClient, ReflexServer
 from tests.support.sse import Event, parse_events
 
 DOORS = ("web", "api", "v1")
+# The doors that continue a saved conversation (``/v1`` clients send theirs each time).
+SAVED = ("web", "api")
 # A long earlier turn: about 300 tokens, so that a 1,000-token window keeps only the newest.
 LONG = "Tell me about clause {n}. " + "The parties agree to the terms set out here. " * 25
+# A reply of about 0.9 s, for an admin's change to land in the middle of.
+SLOW_TOKENS = 60
+SLOW = ReplySpec(token_count=SLOW_TOKENS, delay=0.015)
+SLOW_TEXT = "".join(generated_tokens(SLOW_TOKENS))
 
 
 @dataclass(frozen=True)
@@ -217,14 +224,16 @@ def _message_status(conversation_id: int) -> str:
     return stored_messages(conversation_id)[-1].status
 
 
-def _model(provider: FakeProvider, name: str, **options: Any) -> tuple[int, str]:
+def _model(
+    provider: FakeProvider, name: str, *, api_key: str = "sk-unused", **options: Any
+) -> tuple[int, str]:
     with session_scope() as session:
         model_id = add_model(
             session,
             provider.base_url,
             provider_name=f"Loopback {name}",
             display_name=name,
-            api_key="sk-unused",
+            api_key=api_key,
             **options,
         )
     return model_id, name
@@ -236,6 +245,16 @@ async def doors(app_db: Engine, reflex_server: ReflexServer, open_tab: TabFactor
     tab = open_tab()
     await sign_in(tab, "doors@example.com")
     return Doors(reflex_server, tab, user.id)
+
+
+@pytest.fixture
+def admin_headers(app_db: Engine) -> dict[str, str]:
+    """An admin's ``Authorization``, for ``/api/admin``."""
+    admin = make_user("admin@example.com")
+    with session_scope() as session:
+        users.set_role.within(session, email="admin@example.com", role=Role.ADMIN)
+    token = create_token(admin.id, get_settings().jwt_secret, 3600)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.mark.parametrize("door", DOORS)
@@ -424,3 +443,204 @@ async def test_a_send_over_a_limit_asks_and_writes_nothing(
     [record] = usage_records(doors.user_id)
     assert record.estimated is False
     assert record.completion_tokens == len(said.text.split())
+
+
+def _streaming_request(provider: FakeProvider) -> RecordedRequest:
+    """The one request so far, its reply still streaming (checked when a change is made)."""
+    [request] = provider.chat_requests
+    assert not request.finished, "the reply ended before the change"
+    return request
+
+
+def _answered_as_asked(provider: FakeProvider) -> RecordedRequest:
+    """The one request so far, sent once, answered to its end."""
+    [request] = provider.wait_for_requests(1)
+    assert request.completed
+    assert request.tokens_sent == SLOW_TOKENS
+    return request
+
+
+@pytest.mark.parametrize("door", DOORS)
+async def test_a_model_edited_meanwhile(doors: Doors, provider: FakeProvider, door: str) -> None:
+    model = _model(
+        provider, "Draft", model_name="draft-model", system_prompt="Be brief.", temperature=0.3
+    )
+    provider.enqueue(SLOW)
+
+    async def edit(_conversation_id: int) -> None:
+        request = _streaming_request(provider)
+        info = await catalog.get_model(actor=SYSTEM, model_id=model[0])
+        settings = replace(
+            ModelSettings.of(info),
+            display_name="Final",
+            model_name="final-model",
+            system_prompt="Be thorough.",
+            temperature=0.9,
+        )
+        await catalog.update_model(actor=SYSTEM, model_id=model[0], settings=settings)
+        assert not request.finished
+
+    said = await doors.ask(
+        door, "Before", model=model, conversation_id=None, history=[], during=edit
+    )
+    # The reply finished as it was asked for, and names the model as it was.
+    assert (said.status, said.text) == ("complete", SLOW_TEXT)
+    request = _answered_as_asked(provider)
+    assert (request.model, request.temperature) == ("draft-model", 0.3)
+    assert request.messages[0] == {"role": "system", "content": "Be brief."}
+    assert _reply_rows(said.conversation_id)[0][1:6] == (
+        SLOW_TEXT,
+        "complete",
+        None,
+        "Draft",
+        "Loopback Draft",
+    )
+    if door == "web":
+        assert shown_messages(doors.tab)[-1]["model"] == "Draft"
+        # The open page shows the model's new name by itself.
+        await doors.tab.wait_for(lambda t: [m["name"] for m in offered(t)] == ["Final"])
+    # The next message goes out as the model is now.
+    history: list[ChatMessage] = [
+        {"role": "user", "content": "Before"},
+        {"role": "assistant", "content": SLOW_TEXT},
+    ]
+    after = await doors.ask(
+        door,
+        "After",
+        model=(model[0], "Final"),
+        conversation_id=said.conversation_id,
+        history=history,
+    )
+    assert after.status == "complete"
+    sent = provider.last_request
+    assert sent is not None
+    assert (sent.model, sent.temperature) == ("final-model", 0.9)
+    assert sent.messages == [
+        {"role": "system", "content": "Be thorough."},
+        *history,
+        {"role": "user", "content": "After"},
+    ]
+    assert _reply_rows(after.conversation_id)[-1][4:6] == ("Final", "Loopback Draft")
+
+
+@pytest.mark.parametrize("gone", ["model", "provider"])
+@pytest.mark.parametrize("door", SAVED)
+async def test_a_model_deleted_meanwhile(
+    doors: Doors,
+    provider: FakeProvider,
+    admin_headers: dict[str, str],
+    door: str,
+    gone: str,
+) -> None:
+    keeper = _model(provider, "Keeper", model_name="keeper-model")  # the default
+    doomed = _model(provider, "Doomed", model_name="doomed-model")
+    provider.enqueue(SLOW)
+
+    async def delete(_conversation_id: int) -> None:
+        request = _streaming_request(provider)
+        async with doors.http() as http:
+            if gone == "model":
+                deleted = await http.delete(f"/api/admin/models/{doomed[0]}", headers=admin_headers)
+            else:
+                info = await catalog.get_model(actor=SYSTEM, model_id=doomed[0])
+                deleted = await http.delete(
+                    f"/api/admin/providers/{info.provider_id}",
+                    params={"with_models": "true"},
+                    headers=admin_headers,
+                )
+        assert deleted.status_code == 204
+        assert not request.finished
+
+    said = await doors.ask(
+        door, "Before", model=doomed, conversation_id=None, history=[], during=delete
+    )
+    assert (said.status, said.text) == ("complete", SLOW_TEXT)
+    assert _answered_as_asked(provider).model == "doomed-model"
+    [reply] = stored_messages(said.conversation_id)[1:]
+    assert (reply.status, reply.content, reply.model_id) == ("complete", SLOW_TEXT, None)
+    assert (reply.model_name, reply.provider_name) == ("Doomed", "Loopback Doomed")
+    with session_scope() as session:
+        assert session.get(ChatModel, doomed[0]) is None
+    history: list[ChatMessage] = [
+        {"role": "user", "content": "Before"},
+        {"role": "assistant", "content": SLOW_TEXT},
+    ]
+    if door == "web":
+        # The open page stopped offering it by itself, and picked the default.
+        await doors.tab.wait_for(lambda t: [m["name"] for m in offered(t)] == ["Keeper"])
+        assert doors.tab.get(ChatState, "selected_model") == str(keeper[0])
+    else:
+        # Named, it is refused, and nothing is written or asked.
+        with pytest.raises(RefusedError) as refused:
+            await doors.ask(
+                door,
+                "After",
+                model=doomed,
+                conversation_id=said.conversation_id,
+                history=history,
+            )
+        assert refused.value.args[0] == "provider.model_unavailable"
+        assert len(stored_messages(said.conversation_id)) == 2
+        assert len(provider.chat_requests) == 1
+    # The conversation goes on with the default.
+    after = await doors.ask(
+        door,
+        "After",
+        model=(keeper[0], ""),
+        conversation_id=said.conversation_id,
+        history=history,
+    )
+    assert after.status == "complete"
+    sent = provider.last_request
+    assert sent is not None
+    assert sent.model == "keeper-model"
+    assert sent.messages == [*history, {"role": "user", "content": "After"}]
+    assert _reply_rows(after.conversation_id)[-1][4:6] == ("Keeper", "Loopback Keeper")
+
+
+@pytest.mark.parametrize("door", DOORS)
+async def test_a_provider_moved_to_a_new_host_and_key_meanwhile(
+    doors: Doors, provider: FakeProvider, admin_headers: dict[str, str], door: str
+) -> None:
+    provider.api_key = "sk-old"  # each host takes only its own key
+    model = _model(provider, "Mover", api_key="sk-old")
+    info = await catalog.get_model(actor=SYSTEM, model_id=model[0])
+    provider.enqueue(SLOW)
+    with FakeProvider(api_key="sk-new") as new_host:
+
+        async def move(_conversation_id: int) -> None:
+            request = _streaming_request(provider)
+            async with doors.http() as http:
+                moved = await http.patch(
+                    f"/api/admin/providers/{info.provider_id}",
+                    json={"name": "Moved", "base_url": new_host.base_url, "api_key": "sk-new"},
+                    headers=admin_headers,
+                )
+            assert moved.status_code == 200, moved.text
+            assert not request.finished
+
+        said = await doors.ask(
+            door, "Before", model=model, conversation_id=None, history=[], during=move
+        )
+        assert (said.status, said.text) == ("complete", SLOW_TEXT)
+        request = _answered_as_asked(provider)
+        assert request.headers["authorization"] == "Bearer sk-old"
+        assert new_host.chat_requests == []
+        assert _reply_rows(said.conversation_id)[0][4:6] == ("Mover", "Loopback Mover")
+
+        after = await doors.ask(
+            door,
+            "After",
+            model=model,
+            conversation_id=said.conversation_id,
+            history=[
+                {"role": "user", "content": "Before"},
+                {"role": "assistant", "content": SLOW_TEXT},
+            ],
+        )
+        assert after.status == "complete"
+        [sent] = new_host.chat_requests
+        assert sent.headers["authorization"] == "Bearer sk-new"
+        assert sent.messages[-1] == {"role": "user", "content": "After"}
+        assert len(provider.chat_requests) == 1
+        assert _reply_rows(after.conversation_id)[-1][4:6] == ("Mover", "Moved")
