@@ -187,9 +187,21 @@ class ChatState(AuthState):
         groups = group_by_provider(options)
         if groups != self.model_groups:
             self.model_groups = groups
-        if self.selected_model not in self._offered():
+        offered = self._offered()
+        if self.selected_model not in offered:
             self.selected_model = str(options[0].id) if options else ""
+        # The open conversation's model was just deleted, disabled or closed to the user.
+        remembered = self._remembered_model(self.conversation_id)
+        if self.messages and remembered and remembered not in offered and not self.model_gone:
+            self.model_gone = True
         return True
+
+    def _remembered_model(self, conversation_id: int) -> str:
+        """The model the sidebar's conversation last used ("": not in the sidebar)."""
+        return next(
+            (str(c.model_id) for c in self.conversations if c.id == conversation_id and c.model_id),
+            "",
+        )
 
     async def _refresh_conversations(self) -> None:
         rows = await conversations.list_conversations(user_id=self._user_id, limit=SIDEBAR_LIMIT)
@@ -236,9 +248,7 @@ class ChatState(AuthState):
         self.conversation_id = conversation_id
         follow = await self._show_live_in(conversation_id, views)
         self.messages = self._items(views)
-        remembered = next(
-            (str(c.model_id) for c in self.conversations if c.id == conversation_id), ""
-        )
+        remembered = self._remembered_model(conversation_id)
         if remembered in self._offered():
             self.selected_model = remembered
         # Its model was deleted, disabled or closed to the user: say where replies go now.

@@ -118,3 +118,24 @@ async def test_a_conversation_whose_model_was_deleted_says_so_and_goes_on(
     assert shown_messages(tab)[-1]["model"] == "Keeper"
     await tab.navigate("/")
     assert tab.get(ChatState, "model_gone") is False
+
+
+async def test_an_open_conversation_whose_model_goes_away_says_so_at_once(
+    app_db: Engine, provider: FakeProvider, open_tab: TabFactory
+) -> None:
+    user = make_user("ula@example.com")
+    provider_id = make_provider(provider)
+    make_model(provider_id, "fake?tokens=3", "Keeper")
+    fading = make_model(provider_id, "fake?tokens=4", "Fading")
+    conversation_id = seed_turns(user.id, fading, range(1), lambda n: f"Answer {n}")
+    tab = open_tab()
+    await sign_in(tab, "ula@example.com")
+    await tab.navigate(f"/c/{conversation_id}")
+    assert tab.get(ChatState, "model_gone") is False
+    assert tab.get(ChatState, "selected_model") == str(fading)
+    sent = len(tab.sent)
+    with session_scope() as session:
+        catalog.set_model_enabled.within(session, actor=SYSTEM, model_id=fading, enabled=False)
+    await tab.wait_for(lambda t: t.get(ChatState, "model_gone") is True, timeout=TIMEOUT)
+    assert names(tab) == ["Keeper"]
+    assert len(tab.sent) == sent  # no event from the page
