@@ -158,7 +158,12 @@ def parse_document(
         raise DocumentError("knowledge.empty", "the file is empty")
     fmt = detect_format(name, data, limits)
     builder = DocumentBuilder(name, fmt, limits)
-    result = _READERS[fmt](data, builder)
+    try:
+        result = _READERS[fmt](data, builder)
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf, lxml, python-docx and openpyxl raise many kinds
+        raise DocumentError("knowledge.corrupt", f"unreadable {fmt}: {exc!r}") from exc
     if fmt not in ("pdf", "docx") and not builder.blocks:
         # A text file of whitespace or a workbook of empty sheets is empty; a PDF or a
         # DOCX without text (scans, images) is ``no_text``.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import random
 import struct
 import zipfile
 
@@ -184,3 +186,21 @@ def test_oversize_and_text_limits() -> None:
     assert failure("long.txt", "字".encode() * 2000, max_chars=1000) == "knowledge.too_large"
     assert failure("terms.docx", make_docx(), max_unzipped_bytes=1000) == "knowledge.too_large"
     assert failure("rows.csv", b"a,b\n" * 50, max_rows=10) == "knowledge.too_large"
+
+
+def test_damaged_files_fail_with_a_code() -> None:
+    """Bytes flipped in real files: a document or a DocumentError, never another exception."""
+    rng = random.Random(14)
+    originals = [
+        ("a.pdf", make_pdf([["Some text."]])),
+        ("a.docx", make_docx()),
+        ("a.xlsx", make_xlsx()),
+        ("a.html", b"<p>x</p><table><tr><td>1"),
+    ]
+    for name, original in originals:
+        for _ in range(25):
+            data = bytearray(original)
+            for _ in range(rng.randint(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+            with contextlib.suppress(DocumentError):
+                parse_document(name, bytes(data), max_bytes=10 * MB)

@@ -1,4 +1,8 @@
-"""DOCX (python-docx) and XLSX (openpyxl), read after ``parsing`` checked the zip's sizes."""
+"""DOCX (python-docx) and XLSX (openpyxl), read after ``parsing`` checked the zip's sizes.
+
+Their libraries' own errors on a damaged file are many kinds: ``parse_document`` turns
+whatever escapes into ``knowledge.corrupt``.
+"""
 
 from __future__ import annotations
 
@@ -57,10 +61,7 @@ def heading_level(paragraph: Paragraph) -> int:
 
 def read_docx(data: bytes, builder: DocumentBuilder) -> None:
     """Paragraphs with heading levels from their styles; tables as header + rows."""
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:  # lxml's and python-docx's own errors, many kinds
-        raise DocumentError("knowledge.corrupt", f"unreadable DOCX: {exc}") from exc
+    document = docx.Document(io.BytesIO(data))
     rows_seen = 0
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
@@ -104,10 +105,7 @@ def read_xlsx(data: bytes, builder: DocumentBuilder) -> None:
     with warnings.catch_warnings():
         # openpyxl warns about styles and extensions it ignores; none matter for text.
         warnings.simplefilter("ignore")
-        try:
-            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds on a bad file
-            raise DocumentError("knowledge.corrupt", f"unreadable XLSX: {exc}") from exc
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             rows_seen = 0
             for sheet in book.worksheets:

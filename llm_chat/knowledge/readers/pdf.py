@@ -37,8 +37,4 @@ def read_pdf(data: bytes, builder: DocumentBuilder) -> int:
                 builder.paragraph(part, page=number)
     except FileNotDecryptedError as exc:
         raise DocumentError("knowledge.encrypted", str(exc)) from exc
-    except DocumentError:
-        raise
-    except Exception as exc:  # pypdf lets many kinds escape on damaged files
-        raise DocumentError("knowledge.corrupt", f"unreadable PDF: {exc}") from exc
     return count
