@@ -1,0 +1,1 @@
+"""Knowledge bases: documents parsed, chunked, indexed and searched for chat."""

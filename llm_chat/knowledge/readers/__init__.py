@@ -1,0 +1,1 @@
+"""One reader per document format; each turns bytes into blocks (see ``parsing``)."""
