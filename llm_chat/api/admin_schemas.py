@@ -16,6 +16,7 @@ from llm_chat.services.provider_check import ConnectionReport
 
 Headers = dict[str, str]
 Price = Decimal
+PER_MILLION = "Per million tokens, in the currency of `GET /api/admin/prices`"
 
 
 class ProviderIn(BaseModel):
@@ -136,10 +137,10 @@ class ModelFields(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     context_window: int | None = Field(default=None, ge=512, le=10_000_000)
     price_input: Price | None = Field(
-        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description="Per million tokens"
+        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description=PER_MILLION
     )
     price_output: Price | None = Field(
-        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description="Per million tokens"
+        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description=PER_MILLION
     )
     allowed_roles: list[Role] | None = Field(
         default=None, max_length=len(Role), description="Empty: every role"

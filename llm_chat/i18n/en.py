@@ -163,6 +163,7 @@ EN: dict[str, str] = {
     "admin.check_unsaved": "Tested with the values above; nothing is saved yet.",
     "admin.check_listed": "{count} models listed.",
     "admin.check_listed_new": "{count} models listed: add the provider to choose which to import.",
+    "admin.invalid_currency": "Enter an ISO 4217 currency code, such as USD, EUR or CNY.",
     "admin.edit": "Edit",
     "admin.delete": "Delete",
     "admin.save": "Save",

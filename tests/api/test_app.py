@@ -60,6 +60,7 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
         "/api/admin/limits",
         "/api/admin/limits/roles/{role}",
         "/api/admin/limits/users/{user_id}",
+        "/api/admin/prices",
         "/api/admin/usage",
         "/api/usage",
     }
