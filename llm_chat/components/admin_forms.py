@@ -237,6 +237,11 @@ def _dialog_buttons(save_id: str, check: str = "") -> rx.Component:
     )
 
 
+def priced(key: str) -> rx.Var[str]:
+    """The text of ``key`` with its ``{currency}``: the currency of the prices."""
+    return text_for(key).replace("{currency}", AdminState.currency)
+
+
 def _value(defaults: Any, field: str) -> rx.Var | str:
     return getattr(defaults, field) if defaults is not None else ""
 
@@ -291,9 +296,12 @@ def model_fields(defaults: Any = None) -> list[rx.Component]:
                 "admin.context_window",
                 _input("context_window", _value(defaults, "context_window")),
             ),
-            labelled("admin.price_input", _input("price_input", _value(defaults, "price_input"))),
             labelled(
-                "admin.price_output", _input("price_output", _value(defaults, "price_output"))
+                priced("admin.price_input"), _input("price_input", _value(defaults, "price_input"))
+            ),
+            labelled(
+                priced("admin.price_output"),
+                _input("price_output", _value(defaults, "price_output")),
             ),
             columns="2",
             spacing="3",

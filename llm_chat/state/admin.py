@@ -9,8 +9,9 @@ import reflex as rx
 from llm_chat.errors import AppError, ForbiddenError, ValidationError
 from llm_chat.providers import ProviderError
 from llm_chat.providers.presets import PRESETS
-from llm_chat.services import catalog, provider_check
+from llm_chat.services import catalog, prices, provider_check
 from llm_chat.services.catalog import ModelInfo, ProviderInfo
+from llm_chat.services.prices import DEFAULT_CURRENCY
 from llm_chat.services.users import UserInfo
 from llm_chat.state.admin_forms import (
     ModelForm,
@@ -64,6 +65,8 @@ class AdminState(AuthState):
     # Listed model ids the provider has no model for yet, and those ticked for import.
     importable: list[str] = []  # noqa: RUF012
     import_picked: list[str] = []  # noqa: RUF012
+    # The ISO 4217 code of the models' prices (the price fields' labels name it).
+    currency: str = DEFAULT_CURRENCY
     # The last check of the add form's or the edit dialog's values (None: none shown); vars
     # of this state, not of a state of its own: each state adds 0.2 KB to every tab's first
     # connection.
@@ -94,6 +97,7 @@ class AdminState(AuthState):
         self.error_key = self.notice_key = ""
         self._close_dialogs()
         await self._reload(user)
+        self.currency = await prices.price_currency()
         return None
 
     def _close_dialogs(self) -> None:
