@@ -9,6 +9,7 @@ from typing import Any
 
 import reflex as rx
 
+from llm_chat.services.provider_check import NO_MODEL, NOT_ASKED
 from llm_chat.state.admin import AdminState
 from llm_chat.state.locale import t, text_for
 from llm_chat.state.provider_form import FormCheck
@@ -39,7 +40,12 @@ def check_step(label_key: str, code: Any, ms: Any, step_id: str) -> rx.Component
             spacing="0",
         ),
         rx.spacer(),
-        rx.badge(ms.to_string() + " ms", variant="soft", color_scheme="gray"),
+        # No latency for a request not made.
+        rx.cond(
+            (code == NO_MODEL) | (code == NOT_ASKED),
+            rx.fragment(),
+            rx.badge(ms.to_string() + " ms", variant="soft", color_scheme="gray"),
+        ),
         align="center",
         width="100%",
     )
@@ -68,29 +74,29 @@ def form_check(form: str) -> rx.Component:
         AdminState.form_check,
         rx.cond(
             CHECK.form == form,
-            rx.box(
-                rx.cond(
-                    CHECK.running,
-                    rx.hstack(rx.spinner(), rx.text(t("admin.check_running"), size="2")),
+            rx.cond(
+                CHECK.error_key != "",
+                rx.callout(
+                    text_for(CHECK.error_key),
+                    icon="triangle_alert",
+                    color_scheme="red",
+                    role="alert",
+                    size="1",
+                    width="100%",
+                    id=f"check-{form}-error",
+                ),
+                rx.box(
                     rx.cond(
-                        CHECK.error_key != "",
-                        rx.callout(
-                            text_for(CHECK.error_key),
-                            icon="triangle_alert",
-                            color_scheme="red",
-                            role="alert",
-                            size="1",
-                            width="100%",
-                            id=f"check-{form}-error",
-                        ),
+                        CHECK.running,
+                        rx.hstack(rx.spinner(), rx.text(t("admin.check_running"), size="2")),
                         _steps(form, listed_key),
                     ),
+                    padding="0.75em",
+                    border=f"1px solid {rx.color('gray', 6)}",
+                    border_radius="var(--radius-3)",
+                    width="100%",
+                    id=f"check-{form}",
                 ),
-                padding="0.75em",
-                border=f"1px solid {rx.color('gray', 6)}",
-                border_radius="var(--radius-3)",
-                width="100%",
-                id=f"check-{form}",
             ),
         ),
     )

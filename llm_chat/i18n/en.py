@@ -163,6 +163,7 @@ EN: dict[str, str] = {
     "admin.check_unsaved": "Tested with the values above; nothing is saved yet.",
     "admin.check_listed": "{count} models listed.",
     "admin.check_listed_new": "{count} models listed: add the provider to choose which to import.",
+    "admin.check_not_asked": "Not tried: no model to ask (none saved, none listed).",
     "admin.invalid_currency": "Enter an ISO 4217 currency code, such as USD, EUR or CNY.",
     "limits.prices": "Prices",
     "limits.currency": "Currency of model prices",

@@ -159,6 +159,7 @@ ZH_CN: dict[str, str] = {
     "admin.check_unsaved": "使用上面填写的值测试，尚未保存。",
     "admin.check_listed": "列出了 {count} 个模型。",
     "admin.check_listed_new": "列出了 {count} 个模型：添加服务商后可选择要导入的模型。",
+    "admin.check_not_asked": "未测试：没有可请求的模型（既未保存也未列出任何模型）。",
     "admin.invalid_currency": "请输入 ISO 4217 货币代码，例如 USD、EUR 或 CNY。",
     "limits.prices": "价格",
     "limits.currency": "模型价格的币种",

@@ -25,8 +25,10 @@ from llm_chat.services.catalog_providers import (
 )
 from llm_chat.services.users import UserInfo
 
-# The completion's code when the provider has no model and lists none.
+# The completion's code when the provider has no model and lists none; for values not
+# saved yet, where nothing can be added or imported before saving.
 NO_MODEL = "admin.check_no_model"
+NOT_ASKED = "admin.check_not_asked"
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class ConnectionReport:
     models_ms: int
     models: list[str]
     # A one-token completion from ``completion_model`` (the provider's default or first
-    # model, else the first listed); ``admin.check_no_model`` when there was none to ask.
+    # model, else the first listed); NO_MODEL (NOT_ASKED for unsaved values) when there was
+    # none to ask.
     completion_model: str
     completion_code: str
     completion_ms: int
@@ -141,14 +144,15 @@ async def check_values(
         ProviderError: the stored secrets cannot be decrypted.
     """
     target = await unsaved_target(actor=actor, values=values, provider_id=provider_id)
-    return await _check(target)
+    return await _check(target, no_model=NOT_ASKED)
 
 
-async def _check(target: ModelTarget) -> ConnectionReport:
-    """List ``target``'s models and ask its model (else the first listed) for one token."""
+async def _check(target: ModelTarget, no_model: str = NO_MODEL) -> ConnectionReport:
+    """List ``target``'s models and ask its model (else the first listed) for one token;
+    ``no_model`` is the completion's code when there is no model to ask."""
     listed = await probe.list_models(target)
     model = target.model_name or (listed.models[0] if listed.models else "")
-    completion = probe.ProbeResult(NO_MODEL, 0)
+    completion = probe.ProbeResult(no_model, 0)
     if model:
         completion = await probe.complete_one_token(dataclasses.replace(target, model_name=model))
     return ConnectionReport(

@@ -443,6 +443,7 @@ class AdminState(AuthState):
         async with self:
             check, self._check_next = self._check_next, False
             if not check:
+                self.form_check = None  # what the save says replaces it
                 await self._save_provider(form)
                 return
         await self._check_form(EDIT, form)

@@ -99,7 +99,8 @@ async def test_a_new_provider_s_values_are_checked_and_nothing_is_stored(
         actor=admin, values=ProviderValues(base_url=keyed_provider.base_url, api_key="sk-typo")
     )
     # No model listed, none saved: nothing to ask for a token.
-    assert (wrong.models_code, wrong.completion_code) == ("provider.auth", "admin.check_no_model")
+    assert (wrong.models_code, wrong.completion_code) == ("provider.auth", "admin.check_not_asked")
+    assert wrong.completion_ms == 0
 
 
 async def test_an_edited_provider_uses_its_stored_secrets_at_its_stored_url_only(
