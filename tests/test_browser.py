@@ -871,8 +871,9 @@ def _admin_shot(page: Page, name: str, *, dialog: bool = False) -> None:
 def test_an_admin_adds_a_provider_tests_it_and_imports_models(
     app: RunningApp, new_context: NewContext, fake_provider: FakeProvider
 ) -> None:
-    """Add a provider, Test connection, Import models, edit, and read the audit log, in both
-    languages and themes; the key is never sent to the browser."""
+    """Test a new provider's values before adding it, add it, import the models its test
+    listed, edit (a test of a new URL keeps the stored key home), and read the audit log, in
+    both languages and themes; the key is never sent to the browser."""
     account = new_account("operator")
     ctx = new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = ctx.new_page()
@@ -887,12 +888,19 @@ def test_an_admin_adds_a_provider_tests_it_and_imports_models(
     page.locator("#provider-name").fill("Second loopback")
     page.locator("#provider-base-url").fill(fake_provider.base_url)
     page.locator("#provider-api-key").fill(PROVIDER_API_KEY)
+    # Test connection before saving: the form's values, nothing saved yet.
+    page.locator("#check-new-provider").click()
+    expect(page.locator("#check-new-models")).to_have_text(translate("en", "admin.check_ok"))
+    expect(page.locator("#check-new-completion")).to_have_text(translate("en", "admin.check_ok"))
+    expect(page.locator("#check-new-listed")).to_contain_text("3")
+    expect(page.locator("#providers-table")).not_to_contain_text("Second loopback")
+    _admin_shot(page, "00-test-before-saving-en")
     page.locator("#add-provider").click()
     expect(page.locator("#notice-callout")).to_have_text(translate("en", "admin.saved"))
     row = page.locator("#providers-table tr", has_text="Second loopback")
     expect(row).to_contain_text(translate("en", "admin.api_key_set"))
 
-    row.locator(".test-connection").click()
+    # Added: the models its check listed are offered for import.
     expect(page.locator("#check-models")).to_have_text(translate("en", "admin.check_ok"))
     expect(page.locator("#check-completion")).to_have_text(translate("en", "admin.check_ok"))
     expect(page.locator(".import-choice")).to_have_count(3)
@@ -917,6 +925,10 @@ def test_an_admin_adds_a_provider_tests_it_and_imports_models(
     # A provider whose URL moves without its key again is refused, and says why.
     row.get_by_role("button", name=translate("en", "admin.edit")).click()
     page.locator("#edit-base-url").fill("http://127.0.0.1:9/v1")
+    page.locator("#check-edit-provider").click()
+    expect(page.locator("#check-edit-error")).to_have_text(
+        translate("en", "admin.secrets_for_new_url")
+    )
     page.locator("#save-provider").click()
     expect(page.locator("#dialog-error")).to_have_text(translate("en", "admin.secrets_for_new_url"))
     _admin_shot(page, "04-edit-provider-en", dialog=True)
@@ -937,11 +949,26 @@ def test_an_admin_adds_a_provider_tests_it_and_imports_models(
     key_set = translate("zh-CN", "admin.api_key_set")
     expect(page.locator("#providers-table")).to_contain_text(key_set)
     _admin_shot(page, "07-catalog-zh-dark")
+    page.locator("#provider-base-url").fill(fake_provider.base_url)
+    page.locator("#provider-api-key").fill("sk-wrong")
+    page.locator("#check-new-provider").click()
+    expect(page.locator("#check-new-models")).to_have_text(translate("zh-CN", "provider.auth"))
+    _admin_shot(page, "07-test-before-saving-zh-dark")
     page.locator("#providers-table tr", has_text="Second loopback").locator(
         ".test-connection"
     ).click()
     expect(page.locator("#check-completion")).to_have_text(translate("zh-CN", "admin.check_ok"))
     _admin_shot(page, "08-test-connection-zh-dark", dialog=True)
+    page.keyboard.press("Escape")
+    # The edit dialog tests its values as they are: the stored key, at its own URL.
+    page.locator("#providers-table tr", has_text="Second loopback").get_by_role(
+        "button", name=translate("zh-CN", "admin.edit")
+    ).click()
+    page.locator("#check-edit-provider").click()
+    expect(page.locator("#check-edit-completion")).to_have_text(
+        translate("zh-CN", "admin.check_ok")
+    )
+    _admin_shot(page, "08-edit-provider-test-zh-dark", dialog=True)
     page.keyboard.press("Escape")
     page.locator("#models-table tr", has_text="fake-model-large").get_by_role(
         "button", name=translate("zh-CN", "admin.edit")

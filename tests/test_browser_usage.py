@@ -169,6 +169,11 @@ def sign_in(page: Page, app: RunningApp, email: str) -> None:
     expect(page.locator("#composer")).to_be_visible()
 
 
+def _cost(language: str, currency: str) -> str:
+    """The label of a cost column in ``language``: "Cost (USD)"."""
+    return translate(language, "usage.cost").replace("{currency}", currency)
+
+
 def shot(page: Page, name: str, *, window: bool = False) -> None:
     """A screenshot once animations settle (the window only, under an open dialog)."""
     page.mouse.move(5, 5)
@@ -204,6 +209,7 @@ def test_the_usage_page_charts_tables_and_csv(app: RunningApp, context: BrowserC
     expect(page.locator("#usage-table tbody tr")).to_have_count(DAYS)
     expect(page.locator("#usage-total-turns")).not_to_have_text("0")
     expect(page.locator(".recharts-bar-rectangle").first).to_be_visible()
+    expect(page.locator("#usage-table thead")).to_contain_text(_cost("en", "USD"))
     shot(page, "01-per-day-en")
     page.get_by_role("radio", name=translate("en", "usage.per_model")).click()
     expect(page.locator("#usage-table tbody tr")).to_have_count(3)
@@ -215,7 +221,7 @@ def test_the_usage_page_charts_tables_and_csv(app: RunningApp, context: BrowserC
     path = download.value.path()
     assert download.value.suggested_filename.startswith("usage-user-")
     rows = list(csv.reader(io.StringIO(path.read_text())))
-    assert rows[0][0] == "user"
+    assert (rows[0][0], rows[0][-1], rows[1][-1]) == ("user", "currency", "USD")
     assert {r[0] for r in rows[1:-1]} >= set(USERS)
     assert rows[-1][0] == "total"
 
@@ -241,7 +247,20 @@ def test_the_usage_page_charts_tables_and_csv(app: RunningApp, context: BrowserC
     shot(page, "07-user-limits-en", window=True)
     page.keyboard.press("Escape")
     switch(page, "en", theme=True)
+    page.locator("#price-currency").fill("eur")
+    page.locator("#save-currency").click()
+    expect(page.locator("#price-currency")).to_have_value("EUR")
     shot(page, "08-limits-en-dark")
+    page.goto(app.url + "/admin/usage")
+    expect(page.locator("#usage-table thead")).to_contain_text(_cost("en", "EUR"))
+    page.get_by_text(_cost("en", "EUR")).first.scroll_into_view_if_needed()
+    page.locator(".recharts-bar-rectangle").last.hover()  # a cost bar's tooltip
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(OUTPUT_DIR / "usage-08-cost-eur-en-dark.png"))
+    page.goto(app.url + "/admin/limits")
+    page.locator("#price-currency").fill("USD")  # as the other test expects
+    page.locator("#save-currency").click()
+    expect(page.locator("#price-currency")).to_have_value("USD")
     switch(page, "en", theme=True)
 
 
@@ -262,6 +281,7 @@ def test_a_user_sees_their_usage_and_when_their_limit_resets(
     page.goto(app.url + "/settings")
     expect(page.locator("#my-usage-table tbody tr")).to_have_count(3)
     expect(page.locator("#my-limits")).to_contain_text("/ 1,000")
+    expect(page.locator("#my-usage-table thead")).to_contain_text(_cost("en", "USD"))
     page.locator("#my-usage").scroll_into_view_if_needed()
     shot(page, "10-settings-usage-en")
     switch(page, "en", language="zh-CN", theme=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from llm_chat.api.schemas import as_utc
+from llm_chat.api.schemas import MAX_ID, as_utc
 from llm_chat.models import ProviderKind, Role
 from llm_chat.services.audit import AuditView
 from llm_chat.services.catalog_fields import MAX_HEADERS, MAX_PRICE, ModelInfo, ProviderInfo
@@ -16,6 +16,7 @@ from llm_chat.services.provider_check import ConnectionReport
 
 Headers = dict[str, str]
 Price = Decimal
+PER_MILLION = "Per million tokens, in the currency of `GET /api/admin/prices`"
 
 
 class ProviderIn(BaseModel):
@@ -54,6 +55,39 @@ class ProviderPatch(BaseModel):
     extra_headers: Headers | None = Field(default=None, max_length=MAX_HEADERS)
     timeout_seconds: float | None = Field(default=None, ge=1, le=600)
     enabled: bool | None = None
+
+
+class ProviderCheckIn(BaseModel):
+    """A provider's connection to test before it is saved: a new provider's, or
+    `provider_id`'s as edited. Nothing is saved, so nothing is audited."""
+
+    provider_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="A saved provider, as edited: its stored key and headers stand in for "
+        "`api_key` and `extra_headers` left null, at its stored base URL only",
+    )
+    kind: ProviderKind = ProviderKind.CUSTOM
+    base_url: str = Field(
+        default="",
+        max_length=500,
+        description="Empty: the kind's usual URL",
+        examples=["https://api.openai.com/v1"],
+    )
+    api_key: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="Null: none (with `provider_id`: the stored one); never stored or returned",
+    )
+    extra_headers: Headers | None = Field(
+        default=None,
+        max_length=MAX_HEADERS,
+        description="Null: none (with `provider_id`: the stored ones)",
+    )
+    timeout_seconds: float | None = Field(
+        default=None, ge=1, le=600, description="A test waits 15 s at most per request"
+    )
 
 
 class ProviderOut(BaseModel):
@@ -103,10 +137,10 @@ class ModelFields(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     context_window: int | None = Field(default=None, ge=512, le=10_000_000)
     price_input: Price | None = Field(
-        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description="Per million tokens"
+        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description=PER_MILLION
     )
     price_output: Price | None = Field(
-        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description="Per million tokens"
+        default=None, ge=0, le=MAX_PRICE, decimal_places=6, description=PER_MILLION
     )
     allowed_roles: list[Role] | None = Field(
         default=None, max_length=len(Role), description="Empty: every role"

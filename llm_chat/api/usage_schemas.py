@@ -17,6 +17,7 @@ from llm_chat.services.limits import (
     RoleLimits,
     UserLimits,
 )
+from llm_chat.services.prices import PriceSettings
 from llm_chat.services.usage_report import UsageReport, UsageRow
 
 
@@ -103,7 +104,7 @@ class UsageRowOut(BaseModel):
     completion_tokens: int
     total_tokens: int
     cost: Decimal = Field(
-        description="At the model's prices when each turn started (none: 0), in their currency"
+        description="At the model's prices when each turn started (none: 0), in `currency`"
     )
     estimated_turns: int = Field(description="Turns whose tokens were estimated by the app")
 
@@ -130,6 +131,10 @@ class UsageOut(BaseModel):
     by_model: list[UsageRowOut]
     by_user: list[UsageRowOut] = Field(description="Empty in your own usage")
     total: UsageRowOut
+    currency: str = Field(
+        description="The ISO 4217 code of every cost (the currency of the models' prices)",
+        examples=["USD"],
+    )
 
     @classmethod
     def of(cls, report: UsageReport) -> UsageOut:
@@ -141,4 +146,25 @@ class UsageOut(BaseModel):
             by_model=[UsageRowOut.of(r) for r in report.by_model],
             by_user=[UsageRowOut.of(r) for r in report.by_user],
             total=UsageRowOut.of(report.total),
+            currency=report.currency,
         )
+
+
+class PricesIn(BaseModel):
+    """How the models' prices are read."""
+
+    currency: str = Field(
+        min_length=3,
+        max_length=3,
+        description="The ISO 4217 code of every model's prices (and so of every cost)",
+        examples=["USD", "EUR", "CNY"],
+    )
+
+
+class PricesOut(PricesIn):
+    """How the models' prices are read."""
+
+    @classmethod
+    def of(cls, settings: PriceSettings) -> PricesOut:
+        """The service's settings."""
+        return cls(currency=settings.currency)

@@ -15,6 +15,7 @@ from llm_chat.components.admin_forms import (
     edit_provider_dialog,
     kind_label,
     model_form,
+    priced,
     provider_form,
 )
 from llm_chat.components.admin_links import admin_links
@@ -169,12 +170,15 @@ def _model_row(m: rx.Var[ModelInfo]) -> rx.Component:
     )
 
 
-def _table(headers: list[str], rows: rx.Component, table_id: str) -> rx.Component:
+def _table(headers: list[str | rx.Var[str]], rows: rx.Component, table_id: str) -> rx.Component:
+    """A table under its headers (translation keys, or text vars)."""
+
+    def header(h: str | rx.Var[str]) -> rx.Component:
+        return rx.table.column_header_cell(h if not isinstance(h, str) else t(h) if h else "")
+
     return rx.box(
         rx.table.root(
-            rx.table.header(
-                rx.table.row(*[rx.table.column_header_cell(t(h) if h else "") for h in headers])
-            ),
+            rx.table.header(rx.table.row(*[header(h) for h in headers])),
             rx.table.body(rows),
             width="100%",
             id=table_id,
@@ -224,7 +228,7 @@ def catalog_panel() -> rx.Component:
                     "admin.display_name",
                     "admin.provider",
                     "admin.model_id",
-                    "admin.price",
+                    priced("admin.price"),
                     "admin.roles_short",
                     "admin.enabled",
                     "admin.default",

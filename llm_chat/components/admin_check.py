@@ -4,41 +4,12 @@
 # (state vars read on the class are Vars at run time; pyright sees their value types)
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
 from llm_chat.components.admin_forms import dialog_error
+from llm_chat.components.check_steps import check_step
 from llm_chat.state.admin import AdminState
-from llm_chat.state.locale import t, text_for
-
-
-def _step(label_key: str, code: Any, ms: Any, step_id: str) -> rx.Component:
-    """One request's line: a green or red status, its translated text and its latency
-    (``code`` and ``ms`` are state vars)."""
-    ok = code == ""
-    return rx.hstack(
-        rx.icon(
-            rx.cond(ok, "circle_check", "circle_x"),
-            color=rx.cond(ok, rx.color("grass", 10), rx.color("red", 10)),
-            size=18,
-            flex_shrink="0",
-        ),
-        rx.vstack(
-            rx.text(t(label_key), weight="medium", size="2"),
-            rx.text(
-                rx.cond(ok, t("admin.check_ok"), text_for(code)),
-                size="2",
-                color_scheme=rx.cond(ok, "grass", "red"),
-                id=step_id,
-            ),
-            spacing="0",
-        ),
-        rx.spacer(),
-        rx.badge(ms.to_string() + " ms", variant="soft", color_scheme="gray"),
-        align="center",
-        width="100%",
-    )
+from llm_chat.state.locale import t
 
 
 def _import_list() -> rx.Component:
@@ -90,13 +61,13 @@ def check_dialog() -> rx.Component:
                 AdminState.check_running,
                 rx.hstack(rx.spinner(), rx.text(t("app.loading")), padding_y="1em"),
                 rx.vstack(
-                    _step(
+                    check_step(
                         "admin.check_models",
                         AdminState.check_models_code,
                         AdminState.check_models_ms,
                         "check-models",
                     ),
-                    _step(
+                    check_step(
                         "admin.check_completion",
                         AdminState.check_completion_code,
                         AdminState.check_completion_ms,

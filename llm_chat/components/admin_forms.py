@@ -8,18 +8,20 @@ from typing import Any
 
 import reflex as rx
 
+from llm_chat.components.check_steps import check_button, form_check
 from llm_chat.components.layout import confirm_dialog
 from llm_chat.models import ProviderKind, Role
 from llm_chat.providers.presets import PRESETS
 from llm_chat.state.admin import AdminState
 from llm_chat.state.admin_forms import ROLE_FIELD
 from llm_chat.state.locale import t, text_for
+from llm_chat.state.provider_form import EDIT, NEW
 
 
-def labelled(label_key: str, control: rx.Component, **props: Any) -> rx.Component:
-    """A field with its translated label above it."""
+def labelled(label: str | rx.Var[str], control: rx.Component, **props: Any) -> rx.Component:
+    """A field with its label above it (a translation key, or a text var)."""
     return rx.vstack(
-        rx.text(t(label_key), size="2", weight="medium"),
+        rx.text(t(label) if isinstance(label, str) else label, size="2", weight="medium"),
         control,
         spacing="1",
         width="100%",
@@ -122,12 +124,25 @@ def provider_form() -> rx.Component:
             rx.text(t("admin.api_key_hint"), size="1", color_scheme="gray"),
             _headers_field(edit=False),
             labelled("admin.timeout", _input("timeout", input_mode="decimal", max_length=8)),
-            rx.button(t("admin.add_provider"), type="submit", id="add-provider"),
+            form_check(NEW),
+            rx.hstack(
+                # The first submit button: the one Enter clicks.
+                rx.button(
+                    t("admin.add_provider"),
+                    type="submit",
+                    on_click=AdminState.save_next,
+                    id="add-provider",
+                ),
+                check_button(NEW),
+                spacing="3",
+                wrap="wrap",
+            ),
             spacing="3",
             width="100%",
         ),
-        on_submit=AdminState.add_provider,
-        reset_on_submit=True,
+        on_submit=AdminState.submit_new_provider,
+        # Emptied once a provider is added (the list grows), not by a check or an error.
+        key=AdminState.providers.length().to_string(),
         width="100%",
     )
 
@@ -187,11 +202,12 @@ def edit_provider_dialog() -> rx.Component:
                         ),
                     ),
                     dialog_error(),
-                    _dialog_buttons("save-provider"),
+                    form_check(EDIT),
+                    _dialog_buttons("save-provider", check=EDIT),
                     spacing="3",
                     width="100%",
                 ),
-                on_submit=AdminState.save_provider,
+                on_submit=AdminState.submit_edit_provider,
                 width="100%",
             ),
             max_width="36rem",
@@ -201,16 +217,29 @@ def edit_provider_dialog() -> rx.Component:
     )
 
 
-def _dialog_buttons(save_id: str) -> rx.Component:
+def _dialog_buttons(save_id: str, check: str = "") -> rx.Component:
+    """Cancel and Save, and Test connection of form ``check`` (if any) at the left: after
+    Save in the page's order, so that Enter saves."""
+    save = rx.button(t("admin.save"), type="submit", id=save_id)
+    extra: list[rx.Component] = []
+    if check:
+        save = rx.button(t("admin.save"), type="submit", on_click=AdminState.save_next, id=save_id)
+        extra = [rx.box(check_button(check), order="-1", margin_right="auto")]
     return rx.hstack(
         rx.dialog.close(
             rx.button(t("chat.cancel"), type="button", variant="soft", color_scheme="gray")
         ),
-        rx.button(t("admin.save"), type="submit", id=save_id),
+        save,
+        *extra,
         justify="end",
         spacing="3",
         width="100%",
     )
+
+
+def priced(key: str) -> rx.Var[str]:
+    """The text of ``key`` with its ``{currency}``: the currency of the prices."""
+    return text_for(key).replace("{currency}", AdminState.currency)
 
 
 def _value(defaults: Any, field: str) -> rx.Var | str:
@@ -267,9 +296,12 @@ def model_fields(defaults: Any = None) -> list[rx.Component]:
                 "admin.context_window",
                 _input("context_window", _value(defaults, "context_window")),
             ),
-            labelled("admin.price_input", _input("price_input", _value(defaults, "price_input"))),
             labelled(
-                "admin.price_output", _input("price_output", _value(defaults, "price_output"))
+                priced("admin.price_input"), _input("price_input", _value(defaults, "price_input"))
+            ),
+            labelled(
+                priced("admin.price_output"),
+                _input("price_output", _value(defaults, "price_output")),
             ),
             columns="2",
             spacing="3",

@@ -1,4 +1,5 @@
-"""The limits page's parts: a form per role, and a user's own limits in a dialog."""
+"""The limits page's parts: a form per role, a user's own limits in a dialog, and the
+currency of the models' prices."""
 
 # pyright: reportAttributeAccessIssue=false
 # (state vars read on the class are Vars at run time; pyright sees their value types)
@@ -96,6 +97,37 @@ def _role_form(row: rx.Var[LimitRow]) -> rx.Component:
         ),
         width="100%",
         id="role-" + row.role,
+    )
+
+
+def price_currency() -> rx.Component:
+    """The ISO 4217 code the models' prices (and so every cost) are in."""
+    return rx.vstack(
+        rx.heading(t("limits.prices"), size="4"),
+        rx.text(t("limits.currency_hint"), size="2", color_scheme="gray"),
+        rx.form(
+            rx.hstack(
+                rx.text(t("limits.currency"), size="2", weight="medium"),
+                rx.input(
+                    name="currency",
+                    default_value=PAGE.currency,
+                    aria_label=t("limits.currency"),
+                    placeholder="USD",
+                    max_length=3,
+                    required=True,
+                    pattern="[A-Za-z]{3}",
+                    text_transform="uppercase",
+                    width="6em",
+                    id="price-currency",
+                ),
+                rx.button(t("limits.save"), type="submit", variant="soft", id="save-currency"),
+                align="center",
+            ),
+            on_submit=OperateState.save_currency,
+            key=PAGE.currency,
+        ),
+        spacing="2",
+        width="100%",
     )
 
 
@@ -200,6 +232,7 @@ def _panel() -> rx.Component:
         _notice(PAGE.notice_key),
         role_limits(),
         user_lookup(),
+        price_currency(),
         user_dialog(),
         spacing="5",
         width="100%",

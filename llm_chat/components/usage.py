@@ -62,11 +62,11 @@ def _panel() -> rx.Component:
         rx.heading(t("usage.mine"), size="5", margin_top="1em"),
         rx.text(t("usage.mine_hint"), color_scheme="gray", size="2"),
         my_limits(),
-        totals(MINE.total),
+        totals(MINE.total, MINE.currency),
         chart_card("usage.tokens_chart", tokens_chart(MINE.by_day, height=200)),
         rx.cond(
             MINE.by_model.length() > 0,
-            usage_table(MINE.by_model, text_for("usage.model"), "my-usage-table"),
+            usage_table(MINE.by_model, text_for("usage.model"), "my-usage-table", MINE.currency),
         ),
         spacing="4",
         width="100%",

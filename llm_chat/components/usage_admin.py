@@ -11,6 +11,7 @@ from llm_chat.components.layout import error_callout
 from llm_chat.components.usage_charts import (
     chart_card,
     cost_chart,
+    cost_label,
     tokens_chart,
     totals,
     usage_table,
@@ -102,15 +103,17 @@ def _panel() -> rx.Component:
         rx.text(t("usage.hint"), size="2", color_scheme="gray"),
         toolbar(),
         error_callout(PAGE.error_key),
-        totals(PAGE.total),
+        totals(PAGE.total, PAGE.currency),
         rx.grid(
             chart_card("usage.tokens_chart", tokens_chart(PAGE.rows)),
-            chart_card("usage.cost_chart", cost_chart(PAGE.rows)),
+            chart_card(
+                cost_label(PAGE.currency, "usage.cost_chart"), cost_chart(PAGE.rows, PAGE.currency)
+            ),
             columns=rx.breakpoints(initial="1", md="2"),
             spacing="3",
             width="100%",
         ),
-        usage_table(PAGE.rows, _key_header(), "usage-table"),
+        usage_table(PAGE.rows, _key_header(), "usage-table", PAGE.currency),
         spacing="4",
         width="100%",
     )

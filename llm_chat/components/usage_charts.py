@@ -8,13 +8,20 @@ from typing import Any
 
 import reflex as rx
 
-from llm_chat.state.locale import t
+from llm_chat.state.locale import t, text_for
 from llm_chat.state.usage_items import UsageItem
 
 # A state var (pyright sees the value's type), or a var made from one.
 Rows = rx.Var[list[UsageItem]] | list[UsageItem]
 Total = rx.Var[UsageItem | None] | UsageItem | None
 Number = rx.Var[int] | rx.Var[float] | int | float
+# An ISO 4217 code, as a state var.
+Currency = rx.Var[str] | str
+
+
+def cost_label(currency: Currency, key: str = "usage.cost") -> rx.Var[str]:
+    """A cost's label naming its currency: "Cost (USD)"."""
+    return text_for(key).replace("{currency}", rx.Var.create(currency).to(str))
 
 
 def grouped(number: Number) -> rx.Var[str]:
@@ -76,13 +83,13 @@ def tokens_chart(rows: Rows, height: int = 260) -> rx.Component:
     )
 
 
-def cost_chart(rows: Rows, height: int = 260) -> rx.Component:
-    """The cost per row."""
+def cost_chart(rows: Rows, currency: Currency, height: int = 260) -> rx.Component:
+    """The cost per row (its legend and tooltips name the currency)."""
     return rx.recharts.bar_chart(
         *_axes(),
         rx.recharts.bar(
             data_key="cost",
-            name=t("usage.cost"),
+            name=cost_label(currency),
             fill=rx.color("amber", 9),
             is_animation_active=False,
         ),
@@ -93,19 +100,23 @@ def cost_chart(rows: Rows, height: int = 260) -> rx.Component:
     )
 
 
-def chart_card(title_key: str, chart: rx.Component) -> rx.Component:
-    """A chart under its title."""
+def chart_card(title: str | rx.Var[str], chart: rx.Component) -> rx.Component:
+    """A chart under its title (a translation key, or a text var)."""
     return rx.card(
-        rx.vstack(rx.text(t(title_key), weight="medium", size="2"), chart, width="100%"),
+        rx.vstack(
+            rx.text(t(title) if isinstance(title, str) else title, weight="medium", size="2"),
+            chart,
+            width="100%",
+        ),
         width="100%",
     )
 
 
-def figure(label_key: str, value: rx.Var[str] | str, figure_id: str) -> rx.Component:
-    """One figure of a total, large, under its label."""
+def figure(label: str | rx.Var[str], value: rx.Var[str] | str, figure_id: str) -> rx.Component:
+    """One figure of a total, large, under its label (a translation key, or a text var)."""
     return rx.card(
         rx.vstack(
-            rx.text(t(label_key), size="1", color_scheme="gray"),
+            rx.text(t(label) if isinstance(label, str) else label, size="1", color_scheme="gray"),
             rx.text(value, size="5", weight="bold", id=figure_id),
             spacing="1",
         ),
@@ -114,8 +125,8 @@ def figure(label_key: str, value: rx.Var[str] | str, figure_id: str) -> rx.Compo
     )
 
 
-def totals(total: Total) -> rx.Component:
-    """The range's turns, tokens, cost and estimated turns."""
+def totals(total: Total, currency: Currency) -> rx.Component:
+    """The range's turns, tokens, cost (in ``currency``) and estimated turns."""
     shown = rx.Var.create(total)
     item = shown.to(UsageItem)
     return rx.cond(
@@ -123,7 +134,7 @@ def totals(total: Total) -> rx.Component:
         rx.flex(
             figure("usage.turns", grouped(item.turns), "usage-total-turns"),
             figure("usage.total_tokens", grouped(item.total_tokens), "usage-total-tokens"),
-            figure("usage.cost", item.cost_text, "usage-total-cost"),
+            figure(cost_label(currency), item.cost_text, "usage-total-cost"),
             figure("usage.estimated", grouped(item.estimated_turns), "usage-total-estimated"),
             spacing="3",
             wrap="wrap",
@@ -149,21 +160,23 @@ def _row(item: rx.Var[UsageItem]) -> rx.Component:
     )
 
 
-def usage_table(rows: Rows, key_header: rx.Var[str], table_id: str) -> rx.Component:
-    """A row per day, model or user."""
+def usage_table(
+    rows: Rows, key_header: rx.Var[str], table_id: str, currency: Currency
+) -> rx.Component:
+    """A row per day, model or user (costs in ``currency``)."""
     headers = (
-        "usage.turns",
-        "usage.prompt_tokens",
-        "usage.completion_tokens",
-        "usage.total_tokens",
-        "usage.cost",
-        "usage.estimated",
+        t("usage.turns"),
+        t("usage.prompt_tokens"),
+        t("usage.completion_tokens"),
+        t("usage.total_tokens"),
+        cost_label(currency),
+        t("usage.estimated"),
     )
     return rx.table.root(
         rx.table.header(
             rx.table.row(
                 rx.table.column_header_cell(key_header),
-                *[rx.table.column_header_cell(t(h), text_align="right") for h in headers],
+                *[rx.table.column_header_cell(h, text_align="right") for h in headers],
             )
         ),
         rx.table.body(rx.foreach(rx.Var.create(rows).to(list[UsageItem]), _row)),

@@ -84,6 +84,22 @@ def _name_taken(session: Session, name: str, but: int | None = None) -> bool:
     return session.exec(query).first() is not None
 
 
+def keep_secrets_home(
+    provider: Provider, *, api_key: str | None, extra_headers: Mapping[str, str] | None
+) -> None:
+    """Refuse to take ``provider``'s stored key or headers to a new base URL: they were given
+    for its old host, and go to a new one only if the admin enters them again (``None``:
+    not entered).
+
+    Raises:
+        ValidationError: ``admin.secrets_for_new_url``.
+    """
+    if (provider.api_key_encrypted and api_key is None) or (
+        provider.extra_headers_encrypted and extra_headers is None
+    ):
+        raise ValidationError("admin.secrets_for_new_url")
+
+
 @transaction
 def create_provider(
     session: Session,
@@ -170,10 +186,7 @@ def update_provider(
     if kind is not None:
         provider.kind = check_kind(kind)
     if base_url is not None and check_base_url(base_url) != provider.base_url:
-        # The stored key (and headers) were given for the old host: never send them to a
-        # new one unless the admin enters them again.
-        if (old_key and api_key is None) or (old_headers and extra_headers is None):
-            raise ValidationError("admin.secrets_for_new_url")
+        keep_secrets_home(provider, api_key=api_key, extra_headers=extra_headers)
         provider.base_url = check_base_url(base_url)
     if api_key is not None:
         provider.api_key_encrypted = box.encrypt(api_key.strip())
@@ -271,6 +284,34 @@ def list_providers(session: Session, *, actor: UserInfo) -> list[ProviderInfo]:
     return [_info(session, p) for p in session.exec(select(Provider).order_by(Provider.name))]
 
 
+def model_to_check(session: Session, provider_id: int) -> ChatModel | None:
+    """The model a connection test asks: the provider's default, else its first enabled,
+    else its first model (None if it has none)."""
+    return session.exec(
+        select(ChatModel)
+        .where(ChatModel.provider_id == provider_id)
+        .order_by(
+            col(ChatModel.is_default).desc(), col(ChatModel.enabled).desc(), col(ChatModel.id)
+        )
+    ).first()
+
+
+def stored_secrets(provider: Provider) -> tuple[str, dict[str, str]]:
+    """The provider's API key and extra headers, decrypted: only for a call to its host.
+
+    Raises:
+        ProviderError: they cannot be decrypted.
+    """
+    box = default_box()
+    try:
+        api_key = box.decrypt(provider.api_key_encrypted)
+        headers = decrypt_headers(provider.extra_headers_encrypted, box)
+    except ValueError as exc:
+        logger.error("Secrets of provider %s cannot be decrypted", provider.id)
+        raise ProviderError(UNAVAILABLE, "undecryptable key") from exc
+    return api_key, headers
+
+
 @transaction
 def provider_target(session: Session, *, actor: UserInfo, provider_id: int) -> ModelTarget:
     """How to call provider ``provider_id`` (enabled or not) to check it: its default or
@@ -285,20 +326,8 @@ def provider_target(session: Session, *, actor: UserInfo, provider_id: int) -> M
     provider = session.get(Provider, provider_id)
     if provider is None:
         raise NotFoundError()
-    model = session.exec(
-        select(ChatModel)
-        .where(ChatModel.provider_id == provider_id)
-        .order_by(
-            col(ChatModel.is_default).desc(), col(ChatModel.enabled).desc(), col(ChatModel.id)
-        )
-    ).first()
-    box = default_box()
-    try:
-        api_key = box.decrypt(provider.api_key_encrypted)
-        headers = decrypt_headers(provider.extra_headers_encrypted, box)
-    except ValueError as exc:
-        logger.error("Secrets of provider %s cannot be decrypted", provider_id)
-        raise ProviderError(UNAVAILABLE, "undecryptable key") from exc
+    model = model_to_check(session, provider_id)
+    api_key, headers = stored_secrets(provider)
     return ModelTarget(
         model_id=model.id or 0 if model else 0,
         display_name=model.display_name if model else "",

@@ -17,6 +17,7 @@ from llm_chat.db import transaction
 from llm_chat.errors import ValidationError
 from llm_chat.models import UsageRecord, User
 from llm_chat.services.access import require_admin
+from llm_chat.services.prices import DEFAULT_CURRENCY, currency
 from llm_chat.services.usage import nanos_to_units
 from llm_chat.services.users import UserInfo
 
@@ -69,6 +70,8 @@ class UsageReport:
     # Most tokens first; empty in a user's own report.
     by_user: list[UsageRow]
     total: UsageRow
+    # The ISO 4217 code of the costs (the prices' currency).
+    currency: str = DEFAULT_CURRENCY
 
     def rows(self, grouping: Grouping) -> list[UsageRow]:
         """The rows of one grouping."""
@@ -149,6 +152,7 @@ def _report(
             else []
         ),
         total=_row("total", tuple(total)),
+        currency=currency(session),
     )
 
 
@@ -183,11 +187,13 @@ CSV_COLUMNS = (
     "total_tokens",
     "cost",
     "estimated_turns",
+    "currency",
 )
 
 
 def to_csv(report: UsageReport, grouping: Grouping) -> str:
-    """One grouping of the report as CSV (a header, then a row each, then the total)."""
+    """One grouping of the report as CSV (a header, then a row each, then the total); each
+    row names the currency of its cost."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([grouping.value, *CSV_COLUMNS])
@@ -201,6 +207,7 @@ def to_csv(report: UsageReport, grouping: Grouping) -> str:
                 row.total_tokens,
                 f"{row.cost:.9f}",
                 row.estimated_turns,
+                report.currency,
             ]
         )
     return out.getvalue()

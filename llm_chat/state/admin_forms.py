@@ -10,7 +10,8 @@ from decimal import Decimal, InvalidOperation
 from llm_chat.errors import ValidationError
 from llm_chat.models import Role
 from llm_chat.services.catalog import ModelInfo, ModelSettings
-from llm_chat.services.catalog_fields import price_text
+from llm_chat.services.catalog_fields import parse_headers, price_text
+from llm_chat.services.provider_check import ProviderValues
 
 # The checkbox of each role in the model form is named "role_<role>".
 ROLE_FIELD = "role_"
@@ -134,3 +135,31 @@ def provider_id_of(form: Mapping[str, object]) -> int:
     if not raw.isdigit():
         raise ValidationError("admin.pick_provider")
     return int(raw)
+
+
+def provider_values(
+    form: Mapping[str, object], *, edited: bool, default_url: str = ""
+) -> ProviderValues:
+    """The connection fields of the add-provider form, or of the edit dialog (``edited``).
+
+    In the dialog an empty key or headers field keeps what is stored (None), and a ticked
+    "remove" box clears it; in the add form an empty base URL is ``default_url`` (the kind's).
+
+    Raises:
+        ValidationError: bad headers or timeout.
+    """
+
+    def text(name: str) -> str:
+        return str(form.get(name, "") or "")
+
+    key, headers = text("api_key"), text("extra_headers")
+    return ProviderValues(
+        base_url=text("base_url") or ("" if edited else default_url),
+        api_key=("" if checked(form, "remove_key") else (key or None)) if edited else key,
+        extra_headers=(
+            {}
+            if edited and checked(form, "remove_headers")
+            else (parse_headers(headers) if headers.strip() or not edited else None)
+        ),
+        timeout_seconds=optional_float(text("timeout"), "admin.invalid_timeout"),
+    )

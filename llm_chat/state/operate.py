@@ -16,9 +16,10 @@ from reflex.event import EventSpec
 
 from llm_chat.errors import AppError, ForbiddenError, ValidationError
 from llm_chat.models import Role
-from llm_chat.services import limit_admin, usage_report
+from llm_chat.services import limit_admin, prices, usage_report
 from llm_chat.services.limit_admin import UserLimitsView
 from llm_chat.services.limits import RoleLimits, limits_for_user
+from llm_chat.services.prices import DEFAULT_CURRENCY
 from llm_chat.services.usage_report import Grouping, UsageReport, to_csv
 from llm_chat.services.users import UserInfo
 from llm_chat.state.auth import HOME_ROUTE, LOGIN_ROUTE, AuthState
@@ -40,6 +41,8 @@ class UsagePage:
     rows: list[UsageItem]
     total: UsageItem | None = None
     error_key: str = ""
+    # The ISO 4217 code of the costs.
+    currency: str = DEFAULT_CURRENCY
 
 
 @dataclasses.dataclass
@@ -53,16 +56,19 @@ class MyUsage:
     messages_per_minute: int
     tokens_per_day: int
     concurrent_streams: int
+    # The ISO 4217 code of the costs.
+    currency: str = DEFAULT_CURRENCY
 
 
 @dataclasses.dataclass
 class LimitsPage:
-    """Each role's defaults, and what an empty stream limit means."""
+    """Each role's defaults, what an empty stream limit means, and the prices' currency."""
 
     roles: list[LimitRow]
     fallback_streams: int
     error_key: str = ""
     notice_key: str = ""
+    currency: str = DEFAULT_CURRENCY
 
 
 @dataclasses.dataclass
@@ -144,6 +150,7 @@ class OperateState(AuthState):
             grouping=grouping,
             rows=self._groups[grouping],
             total=UsageItem.of(report.total),
+            currency=report.currency,
         )
 
     @rx.event
@@ -205,6 +212,7 @@ class OperateState(AuthState):
             messages_per_minute=limits.messages_per_minute,
             tokens_per_day=limits.tokens_per_day,
             concurrent_streams=limits.concurrent_streams,
+            currency=report.currency,
         )
 
     # ------------------------------------------------------------------ limits
@@ -222,6 +230,7 @@ class OperateState(AuthState):
         self.limits = LimitsPage(
             roles=[LimitRow.of(role.value, settings.roles[role]) for role in Role],
             fallback_streams=settings.fallback_concurrent_streams,
+            currency=(await prices.get_price_settings(actor=actor)).currency,
         )
 
     def _limits_message(self, error_key: str, notice_key: str = "") -> None:
@@ -253,6 +262,17 @@ class OperateState(AuthState):
                 concurrent_streams=values["concurrent_streams"],
             )
             await limit_admin.set_role_limits(actor=actor, role=role, limits=limits)
+            await self._show_roles(actor)
+
+        error = await self._run(change)
+        self._limits_message(error, "" if error else "admin.saved")
+
+    @rx.event
+    async def save_currency(self, form: dict[str, str]) -> None:
+        """Save the currency of the models' prices."""
+
+        async def change(actor: UserInfo) -> None:
+            await prices.set_currency(actor=actor, code=str(form.get("currency", "")))
             await self._show_roles(actor)
 
         error = await self._run(change)

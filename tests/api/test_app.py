@@ -46,6 +46,7 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
         "/v1/chat/completions",
         "/api/admin/providers",
         "/api/admin/providers/{provider_id}",
+        "/api/admin/providers/test",
         "/api/admin/providers/{provider_id}/test",
         "/api/admin/providers/{provider_id}/import",
         "/api/admin/models",
@@ -62,6 +63,7 @@ async def test_docs_and_schema_are_served_under_api(bare_client: httpx.AsyncClie
         "/api/admin/limits",
         "/api/admin/limits/roles/{role}",
         "/api/admin/limits/users/{user_id}",
+        "/api/admin/prices",
         "/api/admin/usage",
         "/api/usage",
     }

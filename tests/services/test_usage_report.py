@@ -98,12 +98,13 @@ async def test_csv_has_a_header_a_row_each_and_the_total(app_db: Engine) -> None
             "total_tokens",
             "cost",
             "estimated_turns",
+            "currency",
         ],
-        ["'=HYPERLINK(1)", "1", "3", "4", "7", "123.456789012", "0"],
-        ["total", "1", "3", "4", "7", "123.456789012", "0"],
+        ["'=HYPERLINK(1)", "1", "3", "4", "7", "123.456789012", "0", "USD"],
+        ["total", "1", "3", "4", "7", "123.456789012", "0", "USD"],
     ]
     by_day = usage_report.to_csv(report, Grouping.DAY).splitlines()
-    assert by_day[1] == "2026-03-10,1,3,4,7,123.456789012,0"
+    assert by_day[1] == "2026-03-10,1,3,4,7,123.456789012,0,USD"
 
 
 async def test_only_admins_see_everyone_and_ranges_are_bounded(app_db: Engine) -> None:

@@ -149,7 +149,7 @@ async def test_an_admin_reads_usage_and_downloads_it(app_db: Engine, open_tab: T
     url = download["payload"]["url"]
     assert url.startswith("data:text/csv;base64,")
     text = base64.b64decode(url.split(",", 1)[1]).decode()
-    assert text.splitlines()[1] == "ann@example.com,2,310,20,330,0.002500000,0"
+    assert text.splitlines()[1] == "ann@example.com,2,310,20,330,0.002500000,0,USD"
     await tab.call(
         OperateState.show_range,
         {"form": {"since": today.date().isoformat(), "until": "2001-01-01"}},

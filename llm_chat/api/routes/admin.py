@@ -20,6 +20,7 @@ from llm_chat.api.admin_schemas import (
     ModelFields,
     ModelIn,
     ModelOut,
+    ProviderCheckIn,
     ProviderIn,
     ProviderOut,
     ProviderPatch,
@@ -32,6 +33,7 @@ from llm_chat.providers.presets import PRESETS
 from llm_chat.services import audit, catalog, provider_check
 from llm_chat.services.catalog import ModelSettings
 from llm_chat.services.catalog_fields import KEEP
+from llm_chat.services.provider_check import ProviderValues
 
 _FORBIDDEN = {403: {"model": ErrorOut, "description": "Not an admin, or the account is disabled"}}
 router = APIRouter(
@@ -67,7 +69,9 @@ async def create_provider(body: ProviderIn, user: CurrentUser) -> ProviderOut:
     return ProviderOut.of(info)
 
 
-@router.patch("/providers/{provider_id}", responses={**NOT_FOUND, **BODY})
+# ``{provider_id:int}``: only a number is a provider, so that another verb on
+# ``/providers/test`` is 405 (the route exists) rather than a bad provider id.
+@router.patch("/providers/{provider_id:int}", responses={**NOT_FOUND, **BODY})
 async def update_provider(provider_id: Id, body: ProviderPatch, user: CurrentUser) -> ProviderOut:
     """Change a provider; a new base URL needs the key (and headers) again."""
     info = await catalog.update_provider(
@@ -87,7 +91,7 @@ async def update_provider(provider_id: Id, body: ProviderPatch, user: CurrentUse
 
 
 @router.delete(
-    "/providers/{provider_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND
+    "/providers/{provider_id:int}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND
 )
 async def delete_provider(
     provider_id: Id,
@@ -99,6 +103,27 @@ async def delete_provider(
     """Delete a provider. Conversations of its models stay and go on with the default."""
     await catalog.delete_provider(actor=user, provider_id=provider_id, with_models=with_models)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/providers/test", responses={**NOT_FOUND, **BODY})
+async def test_unsaved_provider(
+    body: ProviderCheckIn, user: CurrentUser, language: Language
+) -> ConnectionOut:
+    """Test a provider before saving it, as `.../{provider_id}/test` does a saved one: a new
+    provider's values, or a saved provider's as edited. A stored key or headers never go to
+    a new base URL (422 `admin.secrets_for_new_url` unless they are given again). Nothing is
+    saved or audited."""
+    preset = PRESETS.get(body.kind.value)
+    values = ProviderValues(
+        base_url=body.base_url or (preset.base_url if preset else ""),
+        api_key=body.api_key if body.provider_id is not None else (body.api_key or ""),
+        extra_headers=body.extra_headers,
+        timeout_seconds=body.timeout_seconds,
+    )
+    report = await provider_check.check_values(
+        actor=user, values=values, provider_id=body.provider_id
+    )
+    return ConnectionOut.of(report, lambda code: translate(language, code))
 
 
 @router.post("/providers/{provider_id}/test", responses=NOT_FOUND)

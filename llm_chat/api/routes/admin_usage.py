@@ -1,4 +1,5 @@
-"""``/api/admin/limits`` and ``/api/admin/usage``: limits and usage, for admins only.
+"""``/api/admin/limits``, ``/api/admin/usage`` and ``/api/admin/prices``: limits, usage and
+the currency of prices, for admins only.
 
 The same services as the admin pages: each call checks the caller's role in the database and
 refuses anyone else with 403, before anything changes. Every change is audited.
@@ -15,9 +16,16 @@ from fastapi.responses import Response
 from llm_chat.api.deps import CurrentUser
 from llm_chat.api.routes.usage import Since, Until, csv_response, date_range
 from llm_chat.api.schemas import MAX_ID, ErrorOut, error_responses
-from llm_chat.api.usage_schemas import LimitSettingsOut, UsageOut, UserLimitsIn, UserLimitsOut
+from llm_chat.api.usage_schemas import (
+    LimitSettingsOut,
+    PricesIn,
+    PricesOut,
+    UsageOut,
+    UserLimitsIn,
+    UserLimitsOut,
+)
 from llm_chat.models import Role
-from llm_chat.services import limit_admin, usage_report
+from llm_chat.services import limit_admin, prices, usage_report
 from llm_chat.services.limits import RoleLimits
 from llm_chat.services.usage_report import Grouping
 
@@ -92,3 +100,16 @@ async def get_usage(
     if format == Format.CSV:
         return csv_response(report, group)
     return UsageOut.of(report)
+
+
+@router.get("/prices")
+async def get_prices(user: CurrentUser) -> PricesOut:
+    """The currency of the models' prices (and of every cost)."""
+    return PricesOut.of(await prices.get_price_settings(actor=user))
+
+
+@router.put("/prices", responses=BODY)
+async def set_prices(body: PricesIn, user: CurrentUser) -> PricesOut:
+    """Set the currency of the models' prices: an ISO 4217 code (any case). Converts nothing:
+    it says what the prices and the costs already recorded are in."""
+    return PricesOut.of(await prices.set_currency(actor=user, code=body.currency))
