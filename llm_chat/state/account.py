@@ -32,7 +32,7 @@ class AccountState(AuthState):
     @rx.event
     async def save_profile(self, form: dict[str, str]):
         """Rename the user."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         self._clear_notes()
         try:
@@ -49,8 +49,8 @@ class AccountState(AuthState):
     @rx.event
     async def change_password(self, form: dict[str, str]):
         """Set a new password: every other session of the user ends, this tab stays in."""
-        claims = await self.token_claims()
-        if claims is None or await self.verified_user() is None:
+        claims = await self._token_claims()
+        if claims is None or await self._verified_user() is None:
             yield rx.redirect(LOGIN_ROUTE)
             return
         self._clear_notes()
@@ -81,7 +81,7 @@ class AccountState(AuthState):
     async def sign_out_others(self):
         """End every other session of the user (other browsers, devices, API clients that
         signed in); personal API keys keep working."""
-        claims = await self.token_claims()
+        claims = await self._token_claims()
         if claims is None:
             return rx.redirect(LOGIN_ROUTE)
         self._clear_notes()

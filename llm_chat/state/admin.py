@@ -89,7 +89,7 @@ class AdminState(AuthState):
     @rx.event
     async def load_page(self):
         """``on_load``: only admins stay on this page."""
-        user = await self.verified_user()
+        user = await self._verified_user()
         if user is None:
             return rx.redirect(LOGIN_ROUTE)
         if not user.is_admin:
@@ -114,7 +114,7 @@ class AdminState(AuthState):
 
     async def _apply(self, change: Change, notice: str = "admin.saved") -> bool:
         """Make ``change`` as the signed-in user, then show the lists as they are now."""
-        actor = await self.verified_user()
+        actor = await self._verified_user()
         try:
             if actor is None:
                 raise ForbiddenError("admin.only_admins")
@@ -346,7 +346,7 @@ class AdminState(AuthState):
         async with self:
             if self.check_running:
                 return
-            actor = await self.verified_user()
+            actor = await self._verified_user()
             found = next((p for p in self.providers if p.id == provider_id), None)
             self.check_provider_id = provider_id
             self.check_provider_name = found.name if found else ""
@@ -453,7 +453,7 @@ class AdminState(AuthState):
         async with self:
             if self.form_check is not None and self.form_check.running:
                 return
-            actor = await self.verified_user()
+            actor = await self._verified_user()
             provider_id = self.edit_provider_id if which == EDIT else None
             default_url = self.suggested_base_url
             self.form_check, self.error_key = FormCheck(form=which, running=True), ""

@@ -24,11 +24,11 @@ class AdminTab(rx.State, mixin=True):
 
     if TYPE_CHECKING:  # AuthState's, which the tab's state class also derives from
 
-        async def verified_user(self) -> UserInfo | None: ...
+        async def _verified_user(self) -> UserInfo | None: ...
 
     async def _admin(self) -> UserInfo | EventSpec:
         """The signed-in admin, else where to send the tab."""
-        user = await self.verified_user()
+        user = await self._verified_user()
         if user is None:
             return rx.redirect(LOGIN_ROUTE)
         if not user.is_admin:

@@ -109,7 +109,7 @@ class AuditState(AuthState):
         return self.offset + PAGE_SIZE < self.total
 
     async def _load(self) -> None:
-        actor = await self.verified_user()
+        actor = await self._verified_user()
         try:
             if actor is None:
                 raise ForbiddenError("admin.only_admins")

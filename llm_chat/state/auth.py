@@ -35,7 +35,7 @@ class AuthState(rx.State):
     # True once the token was verified for this page, so protected content can render.
     signed_in: bool = False
 
-    async def verified_user(self) -> UserInfo | None:
+    async def _verified_user(self) -> UserInfo | None:
         """The user the token names, if it is valid, not revoked and the account active;
         else the tab is signed out."""
         settings = get_settings()
@@ -50,7 +50,7 @@ class AuthState(rx.State):
         self._show_user(user)
         return user
 
-    async def token_claims(self) -> TokenClaims | None:
+    async def _token_claims(self) -> TokenClaims | None:
         """What a validly signed, unexpired token says (else the tab is signed out); no
         database.
 
@@ -111,7 +111,7 @@ class AuthState(rx.State):
     @rx.event
     async def require_user(self):
         """``on_load`` guard: send visitors without a valid session to sign in."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         return None
 
@@ -119,7 +119,7 @@ class AuthState(rx.State):
     async def sign_out(self):
         """End the session on the server (the token stops working wherever it is, and so do
         the user's other sessions), forget it in this browser and go to sign in."""
-        claims = await self.token_claims()
+        claims = await self._token_claims()
         if claims is not None:
             with contextlib.suppress(AuthError):  # revoked already
                 await sessions.sign_out(user_id=claims.user_id, token_version=claims.version)
@@ -142,7 +142,7 @@ class LoginState(AuthState):
     async def redirect_if_signed_in(self):
         """``on_load`` of the sign-in and register pages."""
         self.error_key = ""
-        if await self.verified_user() is not None:
+        if await self._verified_user() is not None:
             return rx.redirect(HOME_ROUTE)
         return None
 
@@ -198,7 +198,7 @@ class RegisterState(LoginState):
     async def load_register(self):
         """``on_load``: the policy and the invitation of the link (``?invite=``)."""
         self.error_key = ""
-        if await self.verified_user() is not None:
+        if await self._verified_user() is not None:
             return rx.redirect(HOME_ROUTE)
         self.registered_pending = False
         self.signup_mode = (await signup.signup_policy()).mode.value

@@ -213,7 +213,7 @@ class ChatState(AuthState):
     async def load_page(self):
         """``on_load``: verify the session, then load the sidebar, models and conversation;
         a reply being written in it is shown live."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         raw_id = conversation_id_in(self.router.url.path)
         addressed, self._addressed = self._addressed, 0
@@ -312,7 +312,7 @@ class ChatState(AuthState):
     @rx.event
     async def load_older(self):
         """Show the messages before the earliest one on screen."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         if not self.conversation_id or not self.messages:
             return None
@@ -327,7 +327,7 @@ class ChatState(AuthState):
     @rx.event
     async def refresh_models(self, is_open: bool = True) -> None:
         """Re-read the enabled models when the dropdown opens."""
-        if is_open and await self.verified_user() is not None:
+        if is_open and await self._verified_user() is not None:
             await self._refresh_models()
 
     @rx.event
@@ -351,11 +351,11 @@ class ChatState(AuthState):
             return None
         # The signature only: the turn's own transaction checks that the account is active
         # and the token not revoked.
-        claims = await self.token_claims()
+        claims = await self._token_claims()
         if claims is None:
             return rx.redirect(LOGIN_ROUTE)
         # Another account signed in (shared storage): check it now.
-        if claims.user_id != self._user_id and await self.verified_user() is None:
+        if claims.user_id != self._user_id and await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         if not self.selected_model:
             await self._refresh_models()
@@ -556,7 +556,7 @@ class ChatState(AuthState):
     @rx.event
     async def save_rename(self, form: dict[str, str]):
         """Rename the conversation the dialog is for."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
             summary = await conversations.rename_conversation(
@@ -577,7 +577,7 @@ class ChatState(AuthState):
     @rx.event
     async def confirm_delete(self, target: int):
         """Delete conversation ``target`` (the one the dialog was opened for)."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         self.delete_id = 0
         try:

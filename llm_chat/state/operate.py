@@ -106,14 +106,14 @@ class OperateState(AuthState):
         Raises:
             ForbiddenError: nobody is signed in.
         """
-        user = await self.verified_user()
+        user = await self._verified_user()
         if user is None:
             raise ForbiddenError("admin.only_admins")
         return user
 
     async def _guard(self) -> EventSpec | None:
         """Where to send a visitor of an admin page who is not an admin, else None."""
-        user = await self.verified_user()
+        user = await self._verified_user()
         if user is None:
             return rx.redirect(LOGIN_ROUTE)
         return None if user.is_admin else rx.redirect(HOME_ROUTE)
@@ -198,7 +198,7 @@ class OperateState(AuthState):
     @rx.event
     async def load_mine(self) -> None:
         """The user's own usage and limits (the settings page's ``on_load``)."""
-        user = await self.verified_user()
+        user = await self._verified_user()
         if user is None:
             return
         since, until = default_range()

@@ -62,7 +62,7 @@ class SettingsState(AuthState):
     @rx.event
     async def load_page(self):
         """``on_load``: signed-in users only."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         self.error_key = self.notice_key = ""
         self.show_new_key = False
@@ -73,7 +73,7 @@ class SettingsState(AuthState):
     @rx.event
     async def create_key(self, form: dict[str, str]):
         """Make a key named as in the form and show it once."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         try:
             created = await api_keys.create_api_key(
@@ -108,7 +108,7 @@ class SettingsState(AuthState):
     @rx.event
     async def confirm_revoke(self, key_id: int):
         """Revoke ``key_id`` (the key the confirmation was opened for)."""
-        if await self.verified_user() is None:
+        if await self._verified_user() is None:
             return rx.redirect(LOGIN_ROUTE)
         self.revoke_id = 0
         try:
