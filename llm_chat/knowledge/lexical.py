@@ -8,7 +8,7 @@ always current:
 
 - each ``add`` makes a small immutable segment (term -> postings of (row, tf) in CSR arrays);
 - ``remove`` only marks rows dead; IDF, N and the average length count live rows only;
-- small segments are merged once there are more than ``max_segments`` (log-structured), and
+- segments of one size are merged in groups (log-structured, ``merge_factor``), and
   ``compact()`` merges everything and drops dead rows (call it from a background worker);
 - ``save`` writes new segments as ``.npy`` files (existing ones are never rewritten, except their
   small ``alive`` mask) and a manifest; ``load`` memory-maps them.
@@ -191,7 +191,7 @@ class LexicalIndex:
         tokenizer: text to tokens, the same for passages and queries.
         k1: term-frequency saturation.
         b: length normalisation.
-        max_segments: more than this many segments merges the smaller ones.
+        merge_factor: this many segments of one size tier are merged into one.
     """
 
     def __init__(
@@ -200,12 +200,14 @@ class LexicalIndex:
         *,
         k1: float = 1.2,
         b: float = 0.75,
-        max_segments: int = 8,
+        merge_factor: int = 8,
     ) -> None:
+        if merge_factor < 2:
+            raise ValueError("merge_factor must be at least 2")
         self._tokenize = tokenizer
         self.k1 = k1
         self.b = b
-        self.max_segments = max_segments
+        self.merge_factor = merge_factor
         self._segments: list[_Segment] = []
         self._next_segment = 0
         self._dropped: list[str] = []  # merged away, deleted from disk at the next save
@@ -236,8 +238,7 @@ class LexicalIndex:
                     self._new_name(), [doc_id] * len(chunk_ids), chunk_ids, token_lists
                 )
                 self._segments.append(segment)
-            if len(self._segments) > self.max_segments:
-                self._merge_small()
+            self._merge_tiers()
 
     def remove(self, doc_id: int) -> int:
         """Forgets a document's chunks; returns how many there were."""
@@ -251,11 +252,18 @@ class LexicalIndex:
                     removed += int(dead.sum())
         return removed
 
-    def _merge_small(self) -> None:
-        # Tiered: merge the smallest segments, leaving the big ones until compact().
-        by_size = sorted(self._segments, key=lambda s: int(s.alive.sum()))
-        small = by_size[: len(self._segments) - self.max_segments // 2 + 1]
-        self._replace(small)
+    def _tier(self, segment: _Segment) -> int:
+        return int(math.log(max(len(segment.chunk_ids), 1), self.merge_factor))
+
+    def _merge_tiers(self) -> None:
+        # Log-structured: whenever the newest ``merge_factor`` segments are of one size tier,
+        # they become one segment of the next tier, so each chunk is merged about
+        # log(n, merge_factor) times over the index's life and segments stay few.
+        while len(self._segments) >= self.merge_factor:
+            tail = self._segments[-self.merge_factor :]
+            if len({self._tier(segment) for segment in tail}) != 1:
+                return
+            self._replace(tail)
 
     def compact(self) -> None:
         """Merges every segment into one without dead rows."""
@@ -361,14 +369,14 @@ class LexicalIndex:
         directory: str | Path,
         tokenizer: Callable[[str], list[str]] = default_tokens,
         *,
-        max_segments: int = 8,
+        merge_factor: int = 8,
     ) -> LexicalIndex:
         """Opens an index ``save`` wrote (segments memory-mapped)."""
         directory = Path(directory)
         manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
             raise ValueError(f"unknown lexical index format in {directory}")
-        index = cls(tokenizer, k1=manifest["k1"], b=manifest["b"], max_segments=max_segments)
+        index = cls(tokenizer, k1=manifest["k1"], b=manifest["b"], merge_factor=merge_factor)
         index._next_segment = manifest["next_segment"]
         index._segments = [_Segment.read(directory, name) for name in manifest["segments"]]
         return index

@@ -87,12 +87,12 @@ def test_save_load_and_keep_updating(tmp_path: Path) -> None:
 
 
 def test_segments_merge_and_compact_keep_results(tmp_path: Path) -> None:
-    index = LexicalIndex(max_segments=4)
+    index = LexicalIndex(merge_factor=3)
     for doc in range(20):
         index.add(doc, [doc * 10, doc * 10 + 1], [f"文档{doc} 合同 第{doc}条", f"other {doc}"])
         if doc % 5 == 0:
             index.save(tmp_path)
-    assert index.segment_count <= 4
+    assert index.segment_count <= 6  # at most merge_factor - 1 per size tier
     index.remove(7)
     expected = index.search("合同", k=50)
     assert len(expected) == 19
@@ -107,6 +107,8 @@ def test_segments_merge_and_compact_keep_results(tmp_path: Path) -> None:
     assert_same(LexicalIndex.load(tmp_path).search("合同", k=50), expected)
 
 
-def test_mismatched_lengths_are_refused() -> None:
+def test_mismatched_lengths_and_bad_settings_are_refused() -> None:
     with pytest.raises(ValueError, match="differ"):
         LexicalIndex().add(1, [1, 2], ["one"])
+    with pytest.raises(ValueError, match="merge_factor"):
+        LexicalIndex(merge_factor=1)
