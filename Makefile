@@ -10,7 +10,7 @@ export
 endif
 export PATH := $(CURDIR)/.tools/bun/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test setup migrate admin lint format bench bench-pool bench-models clean
+.PHONY: run test setup migrate admin lint format bench bench-pool bench-models eval clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench-pool: setup
 ## bench-models: how long 100 open chat pages take to show an added or disabled model
 bench-models: setup
 	$(PY) -m bench.model_changes
+
+## eval: knowledge-base retrieval quality and speed on CMRC 2018 (dense, BM25, hybrid)
+eval: setup
+	$(PY) -m bench.retrieval_eval
 
 clean:
 	rm -rf .web .states test-output

@@ -1,8 +1,8 @@
 """Loopback OpenAI-compatible fake LLM provider for tests and benchmarks.
 
 The server speaks just enough of the OpenAI HTTP API (``POST /v1/chat/completions``
-streaming and non-streaming, ``GET /v1/models``) for the official ``openai`` SDK
-to talk to it over real HTTP. It runs on ``127.0.0.1`` inside a background thread
+streaming and non-streaming, ``GET /v1/models``, ``POST /v1/embeddings``) for the official
+``openai`` SDK to talk to it over real HTTP. It runs on ``127.0.0.1`` inside a background thread
 with its own event loop, so it can be used from sync code, from async tests and
 from other processes.
 
@@ -32,13 +32,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import collections
 import contextlib
 import dataclasses
+import hashlib
 import itertools
 import json
+import math
 import re
 import signal
+import struct
 import threading
 import time
 from collections.abc import Sequence
@@ -51,11 +55,13 @@ from aiohttp import web
 
 __all__ = [
     "DEFAULT_MODELS",
+    "EMBEDDING_DIMENSIONS",
     "GENERATED_TOKEN_BYTES",
     "FakeProvider",
     "RecordedRequest",
     "ReplySpec",
     "echo_text",
+    "fake_embedding",
     "generated_reasoning_tokens",
     "generated_tokens",
     "main",
@@ -373,6 +379,25 @@ def parse_model_options(model: str) -> ReplySpec | None:
         except ValueError as exc:
             raise ValueError(f"bad value {raw!r} for fake model option {key!r}") from exc
     return ReplySpec(**kwargs)
+
+
+# ----------------------------------------------------------------- embeddings
+
+#: Length of :func:`fake_embedding` vectors unless the request asks for ``dimensions``.
+EMBEDDING_DIMENSIONS = 32
+
+
+def fake_embedding(text: str, dimensions: int = EMBEDDING_DIMENSIONS) -> list[float]:
+    """A deterministic unit vector: the text's characters hashed into buckets.
+
+    Texts that share characters point in similar directions, so retrieval tests can rank.
+    """
+    counts = [0.0] * dimensions
+    for char in text:
+        digest = hashlib.blake2b(char.encode(), digest_size=4).digest()
+        counts[int.from_bytes(digest, "little") % dimensions] += 1.0
+    norm = math.sqrt(sum(c * c for c in counts)) or 1.0
+    return [c / norm for c in counts]
 
 
 def _error_body(
@@ -786,6 +811,7 @@ class FakeProvider:
         app.router.add_post("/chat/completions", self._handle_chat)
         app.router.add_get("/v1/models", self._handle_models)
         app.router.add_get("/models", self._handle_models)
+        app.router.add_post("/v1/embeddings", self._handle_embeddings)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -839,6 +865,46 @@ class FakeProvider:
             ]
             rec.completed = True
             return web.json_response({"object": "list", "data": data})
+        finally:
+            self._finish(rec)
+
+    async def _handle_embeddings(self, request: web.Request) -> web.StreamResponse:
+        try:
+            body = await request.json()
+        except (ValueError, UnicodeDecodeError):
+            body = None
+        rec = self._record(request, body if isinstance(body, dict) else {})
+        try:
+            denied = self._check_auth(request)
+            if denied is not None:
+                rec.status = denied.status
+                return denied
+            texts = rec.body.get("input")
+            if isinstance(texts, str):
+                texts = [texts]
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                rec.status = 400
+                message = "input must be a string or a list of strings"
+                return web.json_response(_error_body(400, message), status=400)
+            dimensions = int(rec.body.get("dimensions") or EMBEDDING_DIMENSIONS)
+            data: list[dict[str, Any]] = []
+            for index, text in enumerate(texts):
+                vector = fake_embedding(text, dimensions)
+                embedding: Any = vector
+                if rec.body.get("encoding_format") == "base64":
+                    packed = struct.pack(f"<{len(vector)}f", *vector)
+                    embedding = base64.b64encode(packed).decode()
+                data.append({"object": "embedding", "index": index, "embedding": embedding})
+            tokens = sum(len(t) for t in texts)
+            rec.completed = True
+            return web.json_response(
+                {
+                    "object": "list",
+                    "data": data,
+                    "model": rec.body.get("model", ""),
+                    "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+                }
+            )
         finally:
             self._finish(rec)
 
