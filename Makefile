@@ -65,9 +65,9 @@ bench-pool: setup
 bench-models: setup
 	$(PY) -m bench.model_changes
 
-## eval: knowledge-base retrieval quality and speed on CMRC 2018 (dense, BM25, hybrid)
+## eval: knowledge-base retrieval on CMRC 2018 (dense, BM25, hybrid); SET=path for another set
 eval: setup
-	$(PY) -m bench.retrieval_eval
+	$(PY) -m bench.retrieval_eval $(SET)
 
 clean:
 	rm -rf .web .states test-output
