@@ -10,8 +10,9 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 
+from llm_chat.api.admin_router import admin_router
 from llm_chat.api.admin_schemas import (
     AuditEntryOut,
     AuditPageOut,
@@ -26,7 +27,7 @@ from llm_chat.api.admin_schemas import (
     ProviderPatch,
 )
 from llm_chat.api.deps import CurrentUser, Language
-from llm_chat.api.schemas import MAX_ID, ErrorOut, error_responses
+from llm_chat.api.schemas import MAX_ID, error_responses
 from llm_chat.i18n import translate
 from llm_chat.models import AuditTarget
 from llm_chat.providers.presets import PRESETS
@@ -35,12 +36,7 @@ from llm_chat.services.catalog import ModelSettings
 from llm_chat.services.catalog_fields import KEEP
 from llm_chat.services.provider_check import ProviderValues
 
-_FORBIDDEN = {403: {"model": ErrorOut, "description": "Not an admin, or the account is disabled"}}
-router = APIRouter(
-    prefix="/api/admin",
-    tags=["admin"],
-    responses={**error_responses(401, 422), **_FORBIDDEN},
-)
+router = admin_router()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND = error_responses(404)
 # Routes that read a JSON body: it may be unreadable or too large.

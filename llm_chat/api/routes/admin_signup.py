@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import Path, Request, Response, status
 from pydantic import BaseModel, Field
 
+from llm_chat.api.admin_router import admin_router
 from llm_chat.api.deps import CurrentUser
-from llm_chat.api.schemas import MAX_ID, ErrorOut, error_responses
+from llm_chat.api.schemas import MAX_ID, error_responses
 from llm_chat.models import Role
 from llm_chat.services import signup
 from llm_chat.services.signup import (
@@ -21,12 +22,7 @@ from llm_chat.services.signup import (
     invite_link,
 )
 
-_FORBIDDEN = {403: {"model": ErrorOut, "description": "Not an admin, or the account is disabled"}}
-router = APIRouter(
-    prefix="/api/admin",
-    tags=["admin"],
-    responses={**error_responses(401, 422), **_FORBIDDEN},
-)
+router = admin_router()
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 BODY = error_responses(400, 413)
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from fastapi.responses import Response
 
+from llm_chat.api.admin_router import admin_router
 from llm_chat.api.deps import CurrentUser
 from llm_chat.api.routes.usage import Since, Until, csv_response, date_range
 from llm_chat.api.schemas import MAX_ID, ErrorOut, error_responses
@@ -29,12 +30,7 @@ from llm_chat.services import limit_admin, prices, usage_report
 from llm_chat.services.limits import RoleLimits
 from llm_chat.services.usage_report import Grouping
 
-_FORBIDDEN = {403: {"model": ErrorOut, "description": "Not an admin, or the account is disabled"}}
-router = APIRouter(
-    prefix="/api/admin",
-    tags=["admin"],
-    responses={**error_responses(401, 422), **_FORBIDDEN},
-)
+router = admin_router()
 UserId = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorOut, "description": "No such user"}

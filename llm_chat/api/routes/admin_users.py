@@ -5,21 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import Path, Query, Response, status
 from pydantic import BaseModel
 
+from llm_chat.api.admin_router import admin_router
 from llm_chat.api.deps import CurrentUser
-from llm_chat.api.schemas import MAX_ID, ErrorOut, error_responses
+from llm_chat.api.schemas import MAX_ID, error_responses
 from llm_chat.models import Role
 from llm_chat.services import sessions, user_admin
 from llm_chat.services.user_admin import MAX_PAGE, UserRow
 
-_FORBIDDEN = {403: {"model": ErrorOut, "description": "Not an admin, or the account is disabled"}}
-router = APIRouter(
-    prefix="/api/admin/users",
-    tags=["admin"],
-    responses={**error_responses(401, 422), **_FORBIDDEN},
-)
+router = admin_router("/api/admin/users")
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 NOT_FOUND = error_responses(404)
 BODY = error_responses(400, 413)
