@@ -24,6 +24,7 @@ faster choice for big bases.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections.abc import Sequence
@@ -59,6 +60,50 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> Vectors:
         """Embeds a search query: shape ``(dimension,)``."""
         ...
+
+
+class AsyncEmbedder(Protocol):
+    """An :class:`Embedder` for code on the event loop: the calls wait without blocking it."""
+
+    @property
+    def model_id(self) -> str:
+        """Names the model, so an index records which one built it."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """Length of every vector."""
+        ...
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embeds passages: one row per text, shape ``(len(texts), dimension)``."""
+        ...
+
+    async def embed_query(self, text: str) -> Vectors:
+        """Embeds a search query: shape ``(dimension,)``."""
+        ...
+
+
+class InThread:
+    """A local :class:`Embedder` (CPU work, such as the built-in e5) run in a worker thread,
+    as an :class:`AsyncEmbedder`."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+
+    @property
+    def model_id(self) -> str:
+        return self._embedder.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._embedder.dimension
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return await asyncio.to_thread(self._embedder.embed_documents, texts)
+
+    async def embed_query(self, text: str) -> Vectors:
+        return await asyncio.to_thread(self._embedder.embed_query, text)
 
 
 def normalise(rows: npt.ArrayLike) -> Vectors:
@@ -108,13 +153,15 @@ class E5SmallEmbedder:
 
 
 class OpenAICompatibleEmbedder:
-    """Any ``/v1/embeddings`` endpoint (OpenAI, DashScope, Ollama, vLLM) through the openai SDK.
+    """Any ``/v1/embeddings`` endpoint (OpenAI, DashScope, Ollama, vLLM) through the openai
+    SDK's async client: an :class:`AsyncEmbedder`, which never blocks the event loop.
 
     Args:
         base_url: the API root, e.g. ``https://api.openai.com/v1``.
         api_key: the provider's key (any non-empty string for Ollama and vLLM).
         model: the provider's model id.
-        dimension: the vectors' length; learned from the first call when not given.
+        dimension: the vectors' length; when not given, learned from the first call (or
+            :meth:`learn_dimension`).
         batch_size: texts per request.
         query_prefix: put before each query (``"query: "`` for e5 models served by vLLM).
         document_prefix: put before each passage (``"passage: "`` for e5).
@@ -135,7 +182,7 @@ class OpenAICompatibleEmbedder:
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout)
+        self._client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, timeout=timeout)
         self._model = model
         self._dimension = dimension
         self._batch_size = batch_size
@@ -152,16 +199,28 @@ class OpenAICompatibleEmbedder:
 
     @property
     def dimension(self) -> int:
+        """The vectors' length.
+
+        Raises:
+            ValueError: not known yet (not given, and no call made: see
+                :meth:`learn_dimension`).
+        """
         if self._dimension is None:
-            self._dimension = int(self._request(["dimension"]).shape[1])
+            raise ValueError("the dimension is not known before a first call")
         return self._dimension
 
-    def close(self) -> None:
-        """Closes the HTTP connections."""
-        self._client.close()
+    async def learn_dimension(self) -> int:
+        """The vectors' length, asking the provider once if it is not known yet."""
+        if self._dimension is None:
+            self._dimension = int((await self._request(["dimension"])).shape[1])
+        return self._dimension
 
-    def _request(self, texts: list[str]) -> Vectors:
-        response = self._client.embeddings.create(
+    async def aclose(self) -> None:
+        """Closes the HTTP connections."""
+        await self._client.close()
+
+    async def _request(self, texts: list[str]) -> Vectors:
+        response = await self._client.embeddings.create(
             model=self._model, input=texts, encoding_format="float"
         )
         rows = sorted(response.data, key=lambda item: item.index)
@@ -177,14 +236,16 @@ class OpenAICompatibleEmbedder:
         self._dimension = int(vectors.shape[1])
         return vectors
 
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dimension or 0), dtype=np.float32)
         batches = [
-            self._request([self._document_prefix + t for t in texts[i : i + self._batch_size]])
+            await self._request(
+                [self._document_prefix + t for t in texts[i : i + self._batch_size]]
+            )
             for i in range(0, len(texts), self._batch_size)
         ]
         return np.concatenate(batches)
 
-    def embed_query(self, text: str) -> Vectors:
-        return self._request([self._query_prefix + text])[0]
+    async def embed_query(self, text: str) -> Vectors:
+        return (await self._request([self._query_prefix + text]))[0]

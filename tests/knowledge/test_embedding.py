@@ -3,7 +3,13 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from llm_chat.knowledge.embedding import E5SmallEmbedder, Embedder, OpenAICompatibleEmbedder
+from llm_chat.knowledge.embedding import (
+    AsyncEmbedder,
+    E5SmallEmbedder,
+    Embedder,
+    InThread,
+    OpenAICompatibleEmbedder,
+)
 from tests.fake_provider import EMBEDDING_DIMENSIONS, FakeProvider, fake_embedding
 
 
@@ -61,7 +67,7 @@ def provider() -> Iterator[FakeProvider]:
         yield fake
 
 
-def test_openai_compatible_embedder_batches_over_http(provider: FakeProvider) -> None:
+async def test_openai_compatible_embedder_batches_over_http(provider: FakeProvider) -> None:
     embedder = OpenAICompatibleEmbedder(
         base_url=provider.base_url,
         api_key="sk-test",
@@ -71,9 +77,9 @@ def test_openai_compatible_embedder_batches_over_http(provider: FakeProvider) ->
         document_prefix="passage: ",
     )
     try:
-        typed: Embedder = embedder  # pyright checks that it is one
+        typed: AsyncEmbedder = embedder  # pyright checks that it is one
         texts = ["违约金", "合同", "FOB", "CIF", "第五十四条"]
-        vectors = typed.embed_documents(texts)
+        vectors = await typed.embed_documents(texts)
         assert vectors.shape == (5, EMBEDDING_DIMENSIONS)
         assert vectors.dtype == np.float32
         expected = np.asarray([fake_embedding("passage: " + t) for t in texts], dtype=np.float32)
@@ -84,39 +90,51 @@ def test_openai_compatible_embedder_batches_over_http(provider: FakeProvider) ->
             ["passage: FOB", "passage: CIF"],
             ["passage: 第五十四条"],
         ]
-        query = embedder.embed_query("违约")
+        query = await embedder.embed_query("违约")
         assert np.allclose(query, fake_embedding("query: 违约"), atol=1e-6)
         assert embedder.dimension == EMBEDDING_DIMENSIONS
         assert embedder.model_id == "fake-embed"
         assert "sk-test" not in repr(embedder)
         assert provider.requests[-1].body["model"] == "fake-embed"
     finally:
-        embedder.close()
+        await embedder.aclose()
 
 
-def test_openai_compatible_embedder_learns_its_dimension(provider: FakeProvider) -> None:
+async def test_openai_compatible_embedder_learns_its_dimension(provider: FakeProvider) -> None:
     embedder = OpenAICompatibleEmbedder(base_url=provider.base_url, api_key="sk-test", model="m")
     try:
+        with pytest.raises(ValueError, match="not known"):
+            _ = embedder.dimension
+        assert await embedder.learn_dimension() == EMBEDDING_DIMENSIONS
         assert embedder.dimension == EMBEDDING_DIMENSIONS
-        assert embedder.embed_documents([]).shape == (0, EMBEDDING_DIMENSIONS)
+        assert (await embedder.embed_documents([])).shape == (0, EMBEDDING_DIMENSIONS)
     finally:
-        embedder.close()
+        await embedder.aclose()
     wrong = OpenAICompatibleEmbedder(
         base_url=provider.base_url, api_key="sk-test", model="m", dimension=8
     )
     try:
         with pytest.raises(ValueError, match="expected 8"):
-            wrong.embed_query("x")
+            await wrong.embed_query("x")
     finally:
-        wrong.close()
+        await wrong.aclose()
 
 
-def test_openai_compatible_embedder_reports_a_bad_key(provider: FakeProvider) -> None:
+async def test_openai_compatible_embedder_reports_a_bad_key(provider: FakeProvider) -> None:
     import openai
 
     embedder = OpenAICompatibleEmbedder(base_url=provider.base_url, api_key="wrong", model="m")
     try:
         with pytest.raises(openai.AuthenticationError):
-            embedder.embed_query("x")
+            await embedder.embed_query("x")
     finally:
-        embedder.close()
+        await embedder.aclose()
+
+
+async def test_a_local_embedder_runs_in_a_thread_off_the_event_loop(e5: E5SmallEmbedder) -> None:
+    threaded: AsyncEmbedder = InThread(e5)
+    assert (threaded.model_id, threaded.dimension) == (e5.model_id, e5.dimension)
+    query = await threaded.embed_query("违约")
+    assert np.allclose(query, e5.embed_query("违约"), atol=1e-6)
+    passages = await threaded.embed_documents(["合同", "违约金"])
+    assert np.allclose(passages, e5.embed_documents(["合同", "违约金"]), atol=1e-6)
