@@ -366,7 +366,9 @@ async def test_watchers_get_the_reply_so_far_then_each_batch(
     user = make_user()
     model_id = make_model(provider.base_url)
     provider.enqueue(
-        ReplySpec(text="one two three four five six seven eight", delay=0.05, reasoning="hm")
+        # Tokens far enough apart that a loaded machine still hands the early watcher more
+        # than one batch of them (a watcher that falls behind gets what it missed joined).
+        ReplySpec(text="one two three four five six seven eight", delay=0.15, reasoning="hm")
     )
     turn = await _begin(user.id, model_id, "Count")
     early = asyncio.ensure_future(_watch(turn))
